@@ -1,0 +1,620 @@
+"""Original English sentences for the synthetic demo corpus, generated from templates.
+
+Every sentence here is produced by this file's hand-written templates and word lists (no text is
+copied from books or corpora). Generation is deterministic for a seed and prefix-stable: asking
+for more sentences only appends, so a corpus rendered with fewer sentences per speaker is a
+prefix of one rendered with more.
+
+Two disjoint sets:
+    training_sentences()  5–20 words each, covering all 39 ARPAbet phonemes many times, with
+                          numbers, dates, times, prices, percentages, names, titles (Dr., Mrs.),
+                          questions, exclamations, commas and possessives.
+    heldout_sentences()   ~100 plain sentences (lower-case words, no digits, no abbreviations,
+                          no names) built from other templates and other content words, for the
+                          intelligibility benchmark. Each one has a content word that no training
+                          template can produce, so the sets never overlap.
+
+    python -m recipes.demo.sentences --stats          # phoneme coverage table
+    python -m recipes.demo.sentences --count 20       # print sentences
+    python -m recipes.demo.sentences --heldout        # print the held-out set
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import random
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from frontend.lexicon import cmudict
+from frontend.phonemes import ARPABET, VOWELS, split_stress
+
+MIN_WORDS = 5
+MAX_WORDS = 20
+DEFAULT_HELDOUT_COUNT = 100
+
+# ---------------------------------------------------------------------------------------------
+# Training word lists. Chosen so that rare phonemes (ZH, OY, UH, TH, DH, Y, AW, JH, NG) recur in
+# many different words and neighbours, not just in one frequent word.
+
+FIRST_NAMES = (
+    "Alice", "Omar", "Nadia", "Jonathan", "Zoe", "Theo", "Charlotte", "Joyce", "Roy", "Hugo",
+    "Victor", "Sheila", "George", "Judith", "Ethan", "Vanessa", "Gareth", "Ingrid", "Lloyd",
+    "Bethany", "Martin", "Chloe", "Oscar", "Fiona", "Leonard", "Marjorie", "Quentin", "Edith",
+    "Ruth", "Keith", "Dorothy", "Jessica", "Angela", "Usha", "Rosa", "Patrick", "Yvonne",
+    "Douglas", "Hazel", "Vincent", "Agnes", "Joseph", "Isabel", "Benjamin", "Megan", "Arthur",
+    "Owen", "Naomi", "Stuart", "Gloria", "Troy", "Eugene", "Julia", "Howard", "Elaine",
+)
+SURNAMES = (
+    "Thompson", "Fletcher", "Harrison", "Whitaker", "Moreau", "Jensen", "Buchanan", "Murray",
+    "Sullivan", "Vaughan", "Nakamura", "Griffith", "Thornton", "Chatterjee", "Douglas", "Ashworth",
+    "Bishop", "Fairbanks", "Lopez", "Gallagher", "Mitchell", "Underwood", "Joyce", "Brady",
+    "Hutchinson", "Kowalski", "Maxwell", "Osborne", "Patel", "Rivera", "Shepherd", "Young",
+)
+CITIES = (
+    "Leeds", "Glasgow", "Boston", "Denver", "Cardiff", "Belfast", "Toronto", "Melbourne",
+    "Dublin", "Portsmouth", "Aberdeen", "Nairobi", "Detroit", "Brooklyn", "Chicago", "Oxford",
+    "York", "Seattle", "Lisbon", "Vienna", "Geneva", "Jakarta", "Houston", "Brighton", "Nashville",
+)
+REGIONS = (
+    "the north", "the south coast", "the western islands", "the eastern valleys", "the midlands",
+    "the whole country", "the highlands", "the coastal towns", "Asia", "northern Europe",
+)
+PEOPLE = (
+    "the farmer", "the nurse", "the pilot", "my neighbor", "our teacher", "the young boy",
+    "the plumber", "the judge", "the lawyer", "the mayor", "the cashier", "the chef",
+    "the postman", "the librarian", "her cousin", "his uncle", "the soldier", "the engineer",
+    "the journalist", "the shepherd", "the butcher", "the youth leader", "the old woman",
+    "the photographer", "my brother", "their mother", "the lifeguard", "the jeweler",
+    "the boy next door", "the zoo keeper", "the new manager", "the television presenter",
+)
+PEOPLE_PLURAL = (
+    "students", "voters", "farmers", "nurses", "residents", "shoppers", "drivers", "workers",
+    "teachers", "visitors", "employees", "pupils", "fishermen", "musicians", "children",
+)
+OBJECTS = (
+    "lamp", "kettle", "bicycle", "umbrella", "ladder", "suitcase", "piano", "garage",
+    "television", "treasure chest", "jigsaw puzzle", "chair", "fishing boat", "violin",
+    "notebook", "cushion", "envelope", "bucket", "shovel", "compass", "saucepan", "mirror",
+    "toolbox", "rug", "trumpet", "anchor", "lantern", "carpet", "basket", "drawer", "jacket",
+    "feather", "telescope", "vase", "thermos", "hammock", "clock", "mattress", "helmet", "sofa",
+    "cabinet", "tray", "kite", "map", "wheelbarrow", "engine", "toy", "oil lamp", "bookcase",
+    "wool scarf", "cookbook", "sugar bowl", "measuring jug", "coin purse", "leather boot",
+    "pudding bowl", "photograph", "orange", "fridge", "typewriter", "hourglass", "birdcage",
+    "ceiling lamp", "ping pong table", "sewing machine", "fishing rod", "string of beads",
+    "swing", "reading lamp", "wedding ring",
+)
+OBJECTS_PLURAL = (
+    "apples", "boxes", "chairs", "tickets", "books", "candles", "oysters", "coins", "toys",
+    "pencils", "bottles", "cookies", "towels", "flowers", "envelopes", "batteries", "puzzles",
+    "umbrellas", "sandwiches", "jars of jam", "bags of sugar", "loaves of bread", "cups",
+    "jackets", "televisions", "garden chairs", "footballs", "postcards", "oranges", "pumps",
+    "houses", "paintings", "measuring tapes", "thimbles", "badges", "watches",
+)
+BUILDINGS_PLURAL = (
+    "houses", "schools", "bridges", "libraries", "hospitals", "parks", "garages", "shops",
+    "leisure centers", "playgrounds", "cycle paths", "bus shelters",
+)
+ADJECTIVES = (
+    "old", "yellow", "heavy", "broken", "tiny", "shiny", "beige", "wooden", "enormous", "dusty",
+    "purple", "fragile", "smooth", "rusty", "noisy", "unusual", "ordinary", "antique", "bright",
+    "damp", "leather", "frozen", "velvet", "striped", "orange", "huge", "ugly", "awkward",
+    "cheap", "precious", "crooked", "spotless", "oily", "soggy", "thick", "thin", "golden",
+    "square", "round", "casual", "turquoise", "royal", "loyal", "moist", "youthful", "sturdy",
+    "brown", "good", "woolen", "cozy", "genuine", "lovely", "expensive", "visual", "usual",
+)
+PREDICATE_ADJECTIVES = (
+    "missing", "broken", "too heavy", "perfectly clean", "still warm", "soaking wet",
+    "surprisingly cheap", "rather noisy", "a bit crooked", "much smaller", "completely empty",
+    "unusually quiet", "full of oil", "covered in dust", "worth a fortune", "out of order",
+    "locked", "ready", "too loud", "painted beige", "hidden away", "as good as new",
+)
+# (past tense, base form) of transitive verbs that make sense with any object above.
+VERBS = (
+    ("painted", "paint"), ("carried", "carry"), ("washed", "wash"), ("measured", "measure"),
+    ("fixed", "fix"), ("borrowed", "borrow"), ("delivered", "deliver"), ("found", "find"),
+    ("dropped", "drop"), ("sold", "sell"), ("bought", "buy"), ("moved", "move"),
+    ("cleaned", "clean"), ("polished", "polish"), ("wrapped", "wrap"), ("hid", "hide"),
+    ("checked", "check"), ("repaired", "repair"), ("returned", "return"), ("weighed", "weigh"),
+    ("ordered", "order"), ("loaded", "load"), ("described", "describe"), ("noticed", "notice"),
+    ("photographed", "photograph"), ("examined", "examine"), ("chose", "choose"),
+    ("shared", "share"), ("threw away", "throw away"), ("pushed", "push"), ("pulled", "pull"),
+    ("lifted", "lift"), ("opened", "open"), ("enjoyed", "enjoy"), ("destroyed", "destroy"),
+    ("judged", "judge"), ("treasured", "treasure"), ("watched", "watch"), ("touched", "touch"),
+    ("shook", "shake"), ("brought", "bring"), ("sketched", "sketch"), ("rescued", "rescue"),
+    ("smoothed", "smooth"), ("guarded", "guard"), ("put away", "put away"), ("took", "take"),
+    ("avoided", "avoid"), ("pointed at", "point at"), ("thought about", "think about"),
+)
+# (subject, intransitive past) pairs that read naturally together.
+EVENTS_INTRANSITIVE = (
+    ("the old bridge", "collapsed"), ("the engine", "stalled"), ("the kettle", "whistled"),
+    ("the dog", "barked"), ("the lights", "flickered"), ("the river", "flooded"),
+    ("the audience", "cheered"), ("the phone", "rang"), ("a crowd", "gathered"),
+    ("the ice", "melted"), ("the baby", "yawned"), ("the thunder", "rumbled"),
+    ("the choir", "sang"), ("the church bells", "chimed"), ("the boys", "shouted"),
+    ("the wind", "howled"), ("the pipes", "froze"), ("the oven", "smoked"),
+    ("the music", "stopped"), ("the roof", "leaked"), ("the tide", "turned"),
+    ("the shop", "closed"), ("the noise", "faded"), ("the garage door", "jammed"),
+)
+PLACES = (
+    "behind the shed", "under the bridge", "near the harbor", "inside the garage",
+    "beside the river", "at the edge of the village", "in the kitchen", "on the balcony",
+    "next to the station", "across the square", "outside the museum", "in the leisure center",
+    "by the fountain", "at the top of the stairs", "in the back yard", "under the stairs",
+    "near the old mill", "at the bottom of the garden", "on the north path", "in the attic",
+    "behind the church", "in the boat house", "beside the pool", "on the thirtieth floor",
+    "in the dining room", "near the swimming pool", "along the winding lane",
+    "at the parking garage",
+)
+TIMES = (
+    "yesterday", "this morning", "last Thursday", "before lunch", "after the storm",
+    "on Sunday evening", "at dawn", "during the holiday", "in the spring", "every autumn",
+    "last month", "the day before yesterday", "after supper", "on Tuesday afternoon",
+    "at the weekend", "in January", "late last night", "early this year", "two weeks ago",
+)
+FUTURE_TIMES = (
+    "tomorrow", "next week", "on Monday", "after the meeting", "before the weekend",
+    "later today", "in the new year", "by Friday", "next month", "this evening",
+)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)
+DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+VEHICLES = ("train", "bus", "ferry", "coach", "flight", "boat", "tram", "night bus")
+EVENT_NOUNS = (
+    "concert", "garage sale", "football match", "treasure hunt", "village fair", "wedding",
+    "school play", "television interview", "boat race", "book launch", "cookery class",
+    "jazz festival", "charity walk", "flower show", "youth club party", "royal visit",
+    "singing contest", "spring fair", "long jump final",
+)
+SHOPS = (
+    "market", "bakery", "hardware store", "book shop", "toy shop", "corner shop", "pharmacy",
+    "butcher's", "garden center", "supermarket", "jeweler's", "fish market",
+)
+# gender-neutral, since the names around them are drawn independently
+RELATIONS = (
+    "a cousin", "the neighbor", "an old friend", "the boss", "a colleague", "the landlord",
+    "a classmate", "the business partner",
+)
+TEAMS = ("our team", "the home side", "the youth team", "the visitors", "the village team")
+INTERJECTIONS = ("Oh", "Well", "Oh dear", "Goodness", "Look", "Honestly", "Wow")
+# "Ms." is left out: flite spells it as letters.
+TITLES = ("Dr.", "Mr.", "Mrs.")
+ORDINAL_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
+# small counts are sometimes spelled out, as a reader would meet them in text
+SPELLED_NUMBERS = {
+    2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
+    10: "ten", 11: "eleven", 12: "twelve",
+}
+FLIGHT_CODE_FIRST = "ABEKLTUW"
+FLIGHT_CODE_SECOND = "ABCJKMRXZ"
+
+TRAINING_TEMPLATES = (
+    # short ones
+    "{Title} {Surname} {verb_past} the {object}.",
+    "Where is the {adj} {object}?",
+    "{Name} {verb_past} {a_object} {time}.",
+    "Thank you for the {adj} {object}!",
+    "Is this {Name}'s {object}?",
+    # plain statements
+    "{Name} {verb_past} the {adj} {object} {place}.",
+    "{person} {verb_past} {a_adj_object} {time}.",
+    "{event_clause} {time}, so {person} {verb_past} the {object}.",
+    "The {adj} {object} {place} belongs to {Name} {Surname}.",
+    "{Name} says the {object} is {predicate} again.",
+    "{person} left the {adj} {object} {place} for {Name}.",
+    "Nobody knew that the {object} {place} was {predicate}.",
+    "The {object} that {Name} {verb_past} {time} was {predicate}.",
+    "{Name} and {Name} {verb_past} {a_object} and {a_object} {time}.",
+    # commas, lists, clauses
+    "{Name} packed {a_object}, {a_object} and {a_adj_object} for the trip to {City}.",
+    "After the {event}, {person} {verb_past} the {adj} {object} {place}.",
+    "If the {object} breaks again, {Name} will {verb_base} it {future_time}.",
+    "{Name}, {relation} of {Name}, {verb_past} the {object} {time}.",
+    "However, the {object} was still {predicate} when {Name} arrived.",
+    "When {event_clause}, {Name} quietly {verb_past} the {object}.",
+    "Yes, {Name}, the {adj} {object} is {place}.",
+    "In {City}, {person} {verb_past} {a_adj_object} and then went home.",
+    "Although it was late, {Name} {verb_past} the {object} {place}.",
+    "The {adj} {object}, which {Name} {verb_past} {time}, is {predicate}.",
+    "First {Name} {verb_past} the {object}; then {person} {verb_past} the {object}.",
+    "{Name} {verb_past} the {adj} {object} {place}, and {person} {verb_past} {a_adj_object} "
+    "{time}.",
+    "Because {event_clause} {time}, {Name} and {Name} {verb_past} the {object} {place} "
+    "together.",
+    # questions
+    "Did {Name} remember to {verb_base} the {adj} {object} {time}?",
+    "Where did {person} put the {adj} {object}?",
+    "Why was the {object} left {place} {time}?",
+    "How many {objects} did {Name} {verb_base} {time}?",
+    "Could you {verb_base} the {object} before {clock}?",
+    "Is the {object} {place} really {predicate}?",
+    "Who {verb_past} the {adj} {object} {place}?",
+    "Have you seen {Name}'s {adj} {object} anywhere?",
+    "When does the {vehicle} from {City} arrive on {weekday}?",
+    "Would {Title} {Surname} like to {verb_base} the {object} {future_time}?",
+    "Are the {objects} {place} still {predicate}?",
+    # exclamations
+    "What {a_adj_object} {Name} found {place}!",
+    "Watch out, the {object} {place} is {predicate}!",
+    "{Name}, please don't {verb_base} the {adj} {object}!",
+    "Hooray, {team} won the {event} again!",
+    "{Interjection}, {Name} forgot the {object} at the {shop}!",
+    "I can't believe {person} {verb_past} the {object}!",
+    # numbers, prices, dates, times, percentages
+    "{Name} bought {count} {objects} for {price} at the {shop}.",
+    "The {event} was moved to {date}, {year}.",
+    "The {vehicle} to {City} leaves platform {small_number} at {clock} every {weekday}.",
+    "Tickets for the {event} cost {price} each, or {price} for a family.",
+    "About {percent} percent of the {people} voted against the plan.",
+    "Prices at the {shop} rose by {percent}% in {year}.",
+    "Temperatures in {City} reached {small_number} degrees on {weekday} afternoon.",
+    "The museum in {City} opened in {year} and has {count} rooms.",
+    "{Name} {Surname} scored {small_number} points in the {ordinal} game of the season.",
+    "The council approved {count} new {buildings} near {City} on {weekday}.",
+    "On {weekday}, {date}, {person} {verb_past} the {object}.",
+    "We need {count} more {objects} by {clock} on {weekday}.",
+    "{Title} {Surname} paid {price} for {a_adj_object} in {year}.",
+    "The {object} weighs {small_number} kilos and costs {price}.",
+    "Flight {flight_number} to {City} was delayed by {count} minutes.",
+    "Room {room_number} is on the {ordinal} floor, next to the lifts.",
+    "The {event} starts at {clock} on {day_of_month}.",
+    "Heavy rain is expected across {region} on {weekday} morning.",
+    "Nearly {big_number} {people} joined the {event} in {City} last year.",
+    "{Title} {Surname} was born in {City} in {birth_year}.",
+)
+
+# ---------------------------------------------------------------------------------------------
+# Held-out word lists and templates: other content words (none of them appears in any training
+# list above), no digits, names or abbreviations.
+
+HELDOUT_PEOPLE = (
+    "gardener", "carpenter", "tailor", "sailor", "baker", "dentist", "florist", "fisherman",
+    "grandmother", "student", "waiter", "painter", "doctor", "singer", "farmhand", "stranger",
+)
+HELDOUT_RELATIVES = ("aunt", "grandfather", "nephew", "niece", "grandmother", "stepfather")
+HELDOUT_ADJECTIVES = (
+    "tall", "quiet", "cheerful", "tired", "clever", "careful", "patient", "busy", "gentle",
+    "nervous", "friendly", "sleepy", "proud", "polite", "grumpy", "lonely",
+)
+# (past, base, objects that make sense with the verb)
+HELDOUT_ACTIONS = (
+    ("sharpened", "sharpen", ("a knife", "the pencils", "an axe", "the garden shears")),
+    ("folded", "fold", ("the shirts", "a napkin", "the laundry", "a blanket")),
+    ("mended", "mend", ("a sock", "the fence", "a torn glove", "the fishing net")),
+    ("stirred", "stir", ("the soup", "the porridge", "a pot of stew", "the sauce")),
+    ("planted", "plant", ("a young tree", "some seeds", "a row of carrots", "a rose bush")),
+    ("fed", "feed", ("the kitten", "the hens", "the goats", "the horses")),
+    ("peeled", "peel", ("a potato", "an onion", "the carrots", "a pear")),
+    ("baked", "bake", ("a pie", "some biscuits", "a loaf of bread", "a cake")),
+    ("swept", "sweep", ("the floor", "the steps", "the path", "the porch")),
+    ("knitted", "knit", ("a sweater", "a pair of socks", "a hat", "a shawl")),
+    ("hung", "hang", ("the washing", "a picture", "the curtains", "a mirror")),
+    ("tasted", "taste", ("the soup", "the honey", "the pie", "the lemonade")),
+    ("scrubbed", "scrub", ("the pots", "the table", "the floor", "the sink")),
+)
+HELDOUT_THINGS = (
+    "teapot", "candle", "loaf of bread", "bowl of soup", "jar of honey", "pair of gloves",
+    "pile of letters", "pumpkin", "kitten", "ribbon", "spoon", "pillow", "hammer", "cabbage",
+)
+HELDOUT_PETS = ("goat", "puppy", "pony", "donkey", "lamb", "collie")
+HELDOUT_PLACES = (
+    "orchard", "barn", "cottage", "meadow", "pond", "stable", "chapel", "wharf", "greenhouse",
+    "cellar", "hallway", "workshop", "pantry", "lighthouse", "bakery",
+)
+HELDOUT_TIMES = (
+    "in the morning", "at noon", "after dinner", "before sunset", "on a rainy day",
+    "in the evening", "at midnight", "in the summer",
+)
+HELDOUT_TEMPLATES = (
+    "The {h_adj} {h_person} {h_action_past} in the {h_place}.",
+    "A {h_adj} {h_person} was resting near the {h_place} {h_time}.",
+    "My {h_relative} likes to {h_action_base} {h_time}.",
+    "We saw a {h_thing} on the table in the {h_place}.",
+    "The {h_person} {h_action_past} and walked to the {h_place}.",
+    "Please ask the {h_adj} {h_person} to {h_action_base}.",
+    "There was a {h_thing} and a {h_thing} beside the {h_place}.",
+    "Every day the {h_person} walks with a {h_pet} to the {h_place}.",
+    "The {h_person} and the {h_relative} {h_action_past} {h_time}.",
+)
+
+_SLOT = re.compile(r"\{(\w+)\}")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else ORDINAL_SUFFIXES.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _starts_with_vowel_sound(phrase: str) -> bool:
+    word = phrase.split()[0].lower()
+    pronunciations = cmudict().get(word)
+    if pronunciations:
+        return split_stress(pronunciations[0][0])[0] in VOWELS
+    return word[0] in "aeiou"
+
+
+def _with_article(phrase: str) -> str:
+    return ("an " if _starts_with_vowel_sound(phrase) else "a ") + phrase
+
+
+def _price(rng: random.Random) -> str:
+    kind = rng.randrange(4)
+    if kind == 0:
+        return f"${rng.randrange(1, 20)}.{rng.randrange(0, 100):02d}"
+    if kind == 1:
+        return f"${rng.randrange(2, 100)}"
+    if kind == 2:
+        return f"${rng.randrange(1, 10) * 50 + rng.choice((0, 25))}"
+    return f"{rng.randrange(2, 60)} dollars"
+
+
+def _date(rng: random.Random, day_first: bool) -> str:
+    """"May 3rd" or "the 3rd of May", always a day the month has."""
+    month = rng.randrange(12)
+    day = _ordinal(rng.randrange(1, DAYS_IN_MONTH[month] + 1))
+    return f"the {day} of {MONTHS[month]}" if day_first else f"{MONTHS[month]} {day}"
+
+
+def _clock(rng: random.Random) -> str:
+    hour, minute = rng.randrange(1, 13), rng.choice((0, 5, 10, 15, 20, 30, 40, 45, 50))
+    if minute == 0 and rng.random() < 0.5:
+        return f"{hour} o'clock"
+    return f"{hour}:{minute:02d}"
+
+
+def _count(rng: random.Random) -> str:
+    n = rng.choice((rng.randrange(2, 13), rng.randrange(13, 100), rng.randrange(100, 1000)))
+    return SPELLED_NUMBERS[n] if n in SPELLED_NUMBERS and rng.random() < 0.5 else str(n)
+
+
+def _big_number(rng: random.Random) -> str:
+    n = rng.randrange(1, 100) * 100 + rng.choice((0, 0, 50, rng.randrange(1, 100)))
+    return f"{n:,}"
+
+
+def _training_fillers(rng: random.Random) -> dict[str, Callable[[], str]]:
+    """One thunk per slot name; each call draws a fresh value."""
+    choice = rng.choice
+    return {
+        "Name": lambda: choice(FIRST_NAMES),
+        "Surname": lambda: choice(SURNAMES),
+        "Title": lambda: choice(TITLES),
+        "City": lambda: choice(CITIES),
+        "region": lambda: choice(REGIONS),
+        "person": lambda: choice(PEOPLE),
+        "people": lambda: choice(PEOPLE_PLURAL),
+        "object": lambda: choice(OBJECTS),
+        "objects": lambda: choice(OBJECTS_PLURAL),
+        "a_object": lambda: _with_article(choice(OBJECTS)),
+        "a_adj_object": lambda: _with_article(f"{choice(ADJECTIVES)} {choice(OBJECTS)}"),
+        "buildings": lambda: choice(BUILDINGS_PLURAL),
+        "adj": lambda: choice(ADJECTIVES),
+        "predicate": lambda: choice(PREDICATE_ADJECTIVES),
+        "verb_past": lambda: choice(VERBS)[0],
+        "verb_base": lambda: choice(VERBS)[1],
+        "place": lambda: choice(PLACES),
+        "time": lambda: choice(TIMES),
+        "future_time": lambda: choice(FUTURE_TIMES),
+        "weekday": lambda: choice(WEEKDAYS),
+        "month": lambda: choice(MONTHS),
+        "vehicle": lambda: choice(VEHICLES),
+        "event": lambda: choice(EVENT_NOUNS),
+        "shop": lambda: choice(SHOPS),
+        "relation": lambda: choice(RELATIONS),
+        "team": lambda: choice(TEAMS),
+        "Interjection": lambda: choice(INTERJECTIONS),
+        "count": lambda: _count(rng),
+        "small_number": lambda: str(rng.randrange(2, 40)),
+        "big_number": lambda: _big_number(rng),
+        "percent": lambda: str(rng.randrange(2, 96)),
+        "price": lambda: _price(rng),
+        "clock": lambda: _clock(rng),
+        "year": lambda: str(rng.randrange(1950, 2031)),
+        "date": lambda: _date(rng, day_first=False),
+        "day_of_month": lambda: _date(rng, day_first=True),
+        "birth_year": lambda: str(rng.randrange(1930, 2006)),
+        "ordinal": lambda: _ordinal(rng.randrange(1, 21)),
+        "flight_number": lambda: (
+            f"{choice(FLIGHT_CODE_FIRST)}{choice(FLIGHT_CODE_SECOND)}{rng.randrange(10, 1000)}"
+        ),
+        "room_number": lambda: str(rng.randrange(100, 1000)),
+        # subject and verb drawn together so that they agree
+        "event_clause": lambda: " ".join(choice(EVENTS_INTRANSITIVE)),
+    }
+
+
+def _heldout_fillers(rng: random.Random) -> dict[str, Callable[[], str]]:
+    choice = rng.choice
+
+    def action(past: bool) -> str:
+        past_form, base_form, objects = choice(HELDOUT_ACTIONS)
+        return f"{past_form if past else base_form} {choice(objects)}"
+
+    return {
+        "h_person": lambda: choice(HELDOUT_PEOPLE),
+        "h_relative": lambda: choice(HELDOUT_RELATIVES),
+        "h_adj": lambda: choice(HELDOUT_ADJECTIVES),
+        "h_action_past": lambda: action(past=True),
+        "h_action_base": lambda: action(past=False),
+        "h_thing": lambda: choice(HELDOUT_THINGS),
+        "h_pet": lambda: choice(HELDOUT_PETS),
+        "h_place": lambda: choice(HELDOUT_PLACES),
+        "h_time": lambda: choice(HELDOUT_TIMES),
+    }
+
+
+def _fill(template: str, fillers: dict[str, Callable[[], str]]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        slot = match.group(1)
+        if slot not in fillers:
+            raise KeyError(f"template slot {{{slot}}} has no word list (template: {template!r})")
+        return fillers[slot]()
+
+    sentence = _SLOT.sub(replace, template)
+    return sentence[0].upper() + sentence[1:]
+
+
+def count_words(sentence: str) -> int:
+    """Whitespace-separated tokens of the written sentence ("$4.50" is one word)."""
+    return len(sentence.split())
+
+
+def _generate(
+    count: int,
+    seed: int,
+    templates: Sequence[str],
+    fillers: Callable[[random.Random], dict[str, Callable[[], str]]],
+    what: str,
+) -> list[str]:
+    if count < 0:
+        raise ValueError(f"cannot generate {count} {what} sentences: the count must be >= 0")
+    rng = random.Random(seed)
+    slots = fillers(rng)
+    sentences: list[str] = []
+    seen: set[str] = set()
+    misses = 0
+    while len(sentences) < count:
+        sentence = _fill(rng.choice(templates), slots)
+        if sentence in seen or not MIN_WORDS <= count_words(sentence) <= MAX_WORDS:
+            misses += 1
+            # Far more misses than hits means the templates cannot make that many sentences.
+            if misses > 1000 + 10 * count:
+                raise ValueError(
+                    f"the {what} templates yield only {len(sentences)} distinct sentences, "
+                    f"{count} were asked for: ask for fewer or add templates/words"
+                )
+            continue
+        seen.add(sentence)
+        sentences.append(sentence)
+    return sentences
+
+
+def training_sentences(count: int = 1000, seed: int = 0) -> list[str]:
+    """``count`` distinct training sentences; ``training_sentences(n)`` is a prefix of ``(n+1)``."""
+    return _generate(count, seed, TRAINING_TEMPLATES, _training_fillers, "training")
+
+
+def heldout_sentences(count: int = DEFAULT_HELDOUT_COUNT, seed: int = 0) -> list[str]:
+    """Plain held-out sentences for the intelligibility benchmark, disjoint from training."""
+    # A different seed stream from training: the sets are disjoint by vocabulary anyway.
+    return _generate(count, seed + 1_000_003, HELDOUT_TEMPLATES, _heldout_fillers, "held-out")
+
+
+def words_of(sentence: str) -> list[str]:
+    """Lower-case words of a sentence as CMUdict spells them (digits and symbols dropped)."""
+    return _WORD.findall(sentence.lower())
+
+
+def training_vocabulary() -> frozenset[str]:
+    """Every word a training sentence can contain (for checking the held-out set against)."""
+    texts: list[str] = [_SLOT.sub(" ", t) for t in TRAINING_TEMPLATES]
+    for word_list in (
+        FIRST_NAMES, SURNAMES, CITIES, REGIONS, PEOPLE, PEOPLE_PLURAL, OBJECTS, OBJECTS_PLURAL,
+        BUILDINGS_PLURAL, ADJECTIVES, PREDICATE_ADJECTIVES, PLACES, TIMES, FUTURE_TIMES,
+        WEEKDAYS, MONTHS, VEHICLES, EVENT_NOUNS, SHOPS, RELATIONS, TEAMS, INTERJECTIONS, TITLES,
+    ):
+        texts.extend(word_list)
+    texts.extend(" ".join(pair) for pair in VERBS + EVENTS_INTRANSITIVE)
+    texts.extend(f"{name}'s" for name in FIRST_NAMES)
+    texts.extend(SPELLED_NUMBERS.values())
+    # words the number fillers write: "a"/"an", dates, prices, ordinal suffixes, flight codes
+    texts.append("a an the of dollars o'clock st nd rd th")
+    texts.extend(a + b for a in FLIGHT_CODE_FIRST for b in FLIGHT_CODE_SECOND)
+    return frozenset(word for text in texts for word in words_of(text))
+
+
+def _pronounce(word: str, lexicon: dict[str, list[list[str]]]) -> list[str] | None:
+    """CMUdict's first pronunciation; possessives ("Edith's") from the base word's."""
+    if word in lexicon:
+        return lexicon[word][0]
+    if word.endswith("'s") and word[:-2] in lexicon:
+        base = lexicon[word[:-2]][0]
+        last = split_stress(base[-1])[0]
+        if last in ("S", "Z", "SH", "ZH", "CH", "JH"):
+            return base + ["IH0", "Z"]
+        return base + (["S"] if last in ("P", "T", "K", "F", "TH") else ["Z"])
+    return None
+
+
+def phoneme_stats(
+    sentences: Iterable[str],
+) -> tuple[collections.Counter[str], dict[str, set[str]], dict[str, set[str]], set[str]]:
+    """Per ARPAbet phoneme: occurrences, distinct words, distinct (left, right) neighbour pairs.
+
+    Words are looked up in CMUdict (first pronunciation); words it lacks (and digits, which a
+    frontend expands later) are returned as the last element instead of being guessed.
+    """
+    lexicon = cmudict()
+    counts: collections.Counter[str] = collections.Counter()
+    words_with: dict[str, set[str]] = collections.defaultdict(set)
+    contexts: dict[str, set[str]] = collections.defaultdict(set)
+    unknown: set[str] = set()
+    for sentence in sentences:
+        phones = ["sil"]
+        for word in words_of(sentence):
+            pronunciation = _pronounce(word, lexicon)
+            if pronunciation is None:
+                unknown.add(word)
+                continue
+            for phone in pronunciation:
+                base = split_stress(phone)[0]
+                phones.append(base)
+                counts[base] += 1
+                words_with[base].add(word)
+        phones.append("sil")
+        for left, phone, right in zip(phones, phones[1:], phones[2:]):
+            contexts[phone].add(f"{left}-{right}")
+    return counts, words_with, contexts, unknown
+
+
+def _coverage_table(sentences: Sequence[str]) -> str:
+    counts, words_with, contexts, unknown = phoneme_stats(sentences)
+    lines = [f"{len(sentences)} sentences, {sum(counts.values())} phonemes (CMUdict words only)",
+             f"{'phone':>5} {'count':>7} {'words':>6} {'contexts':>8}"]
+    for phone in sorted(ARPABET, key=lambda p: counts[p]):
+        lines.append(
+            f"{phone:>5} {counts[phone]:>7} {len(words_with[phone]):>6} {len(contexts[phone]):>8}"
+        )
+    if unknown:
+        lines.append(f"not in CMUdict (not counted): {' '.join(sorted(unknown))}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m recipes.demo.sentences", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--count", type=int, default=None,
+        help=f"number of sentences (default 1000, or {DEFAULT_HELDOUT_COUNT} with --heldout)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stats", action="store_true", help="print phoneme coverage instead")
+    parser.add_argument("--heldout", action="store_true", help="use the held-out set")
+    args = parser.parse_args(argv)
+    try:
+        if args.heldout:
+            sentences = heldout_sentences(args.count or DEFAULT_HELDOUT_COUNT, args.seed)
+        else:
+            sentences = training_sentences(args.count or 1000, args.seed)
+    except ValueError as exc:
+        print(f"sentences: error: {exc}", file=sys.stderr)
+        return 2
+    if args.stats:
+        lengths = [count_words(s) for s in sentences]
+        print(_coverage_table(sentences))
+        print(f"words per sentence: min {min(lengths)}, mean {sum(lengths) / len(lengths):.1f}, "
+              f"max {max(lengths)}")
+    else:
+        print("\n".join(sentences))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
