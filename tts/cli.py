@@ -29,6 +29,53 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+@cli.command()
+@click.argument("text", required=False)
+@click.option("-f", "--file", "path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Analyze each line of this file ('-' for stdin) as one utterance.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object (one per input line with -f, i.e. JSON Lines).")
+@click.option("--backend", type=click.Choice(["cmudict", "espeak"]), default="cmudict",
+              show_default=True, help="cmudict: CMUdict + neural G2P; espeak: espeak-ng.")
+@click.option("--language", default="en-us", show_default=True,
+              help="espeak-ng language for --backend espeak, e.g. fr-fr.")
+@click.option("--lexicon", type=click.Path(dir_okay=False),
+              help="User lexicon ('word PH1 PH2 ...' per line), overrides the G2P.")
+def analyze(text: str | None, path: str | None, as_json: bool, backend: str, language: str,
+            lexicon: str | None) -> None:
+    """Show how TEXT is read: words, phonemes and each phoneme's linguistic context."""
+    import json
+
+    from frontend.features import Frontend, FrontendError
+
+    if (text is None) == (path is None):
+        raise click.UsageError("give either TEXT or -f FILE")
+    frontend = Frontend(backend, language=language, lexicon=lexicon)  # type: ignore[arg-type]
+    if text is not None:
+        utterance = frontend.utterance(text)
+        click.echo(json.dumps(utterance.to_dict(), ensure_ascii=False) if as_json
+                   else utterance.to_table())
+        return
+    with click.open_file(path, encoding="utf-8") as stream:
+        try:
+            lines = stream.read().splitlines()
+        except UnicodeDecodeError:
+            raise CliError(f"{path} is not UTF-8 text") from None
+    for number, line in enumerate(lines, start=1):
+        try:
+            utterance = frontend.utterance(line)
+        except FrontendError as exc:
+            # One bad line must not lose the others: report it in place and carry on.
+            if as_json:
+                error = {"text": line, "words": [], "phonemes": [], "error": str(exc)}
+                click.echo(json.dumps(error, ensure_ascii=False))
+            else:
+                click.echo(f"tts: warning: line {number}: {exc}", err=True)
+            continue
+        click.echo(json.dumps(utterance.to_dict(), ensure_ascii=False) if as_json
+                   else utterance.to_table() + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns every expected failure into one line on stderr."""
     try:
