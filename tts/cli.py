@@ -76,6 +76,84 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
                    else utterance.to_table() + "\n")
 
 
+@cli.command("align")
+@click.argument("audio", type=click.Path(dir_okay=False))
+@click.argument("transcript", required=False)
+@click.option("-t", "--transcript-file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Read the transcript from this UTF-8 text file ('-' for stdin) instead.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"phones": [{"phone", "start", "end"}, ...], "words": [...]} '
+                   "(seconds; silences are SIL).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Also draw the spectrogram, phone boundaries and F0 to this image "
+                   "(.png, .pdf or .svg).")
+@click.option("--raw", is_flag=True, help="Plain pocketsphinx (10 ms frames), no refinement.")
+def align_command(audio: str, transcript: str | None, transcript_file: str | None,
+                  as_json: bool, plot_path: str | None, raw: bool) -> None:
+    """Forced alignment of one recording: where each phone of TRANSCRIPT is in AUDIO.
+
+    TRANSCRIPT is the spoken text (English), as an argument or with -t FILE. AUDIO is any
+    WAV/FLAC: mono or stereo, any sample rate or bit depth.
+
+    \b
+    Examples:
+      tts align hello.wav "Hello world" --json
+      tts align hello.wav -t hello.txt --plot hello.png
+    """
+    import json
+
+    from frontend.align import Aligner, AlignerConfig, plot_alignment
+    from frontend.audio import load_audio
+    from frontend.features import text_to_utterance
+
+    if (transcript is None) == (transcript_file is None):
+        raise click.UsageError("give the transcript either as TRANSCRIPT or with -t FILE")
+    if transcript_file is not None:
+        with click.open_file(transcript_file, encoding="utf-8") as stream:
+            try:
+                transcript = stream.read()
+            except UnicodeDecodeError:
+                raise CliError(f"{transcript_file} is not UTF-8 text") from None
+    if plot_path is not None:
+        suffix = os.path.splitext(plot_path)[1].lower()
+        if suffix not in (".png", ".pdf", ".svg"):
+            raise CliError(f"--plot {plot_path}: use a .png, .pdf or .svg file name")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(plot_path))):
+            raise CliError(f"--plot {plot_path}: its directory does not exist")
+    samples = load_audio(audio)
+    utterance = text_to_utterance(transcript or "")
+    pairs = [(word, phones) for word, phones in zip(utterance.words, utterance.word_phonemes())
+             if phones]
+    unknown = [word for word, source in zip(utterance.words, utterance.word_sources)
+               if source == "neural"]
+    if len(unknown) >= 3 and len(unknown) > len(utterance.words) / 2:
+        raise CliError(
+            f"the transcript does not look like English ({len(unknown)} of "
+            f"{len(utterance.words)} words are unknown, e.g. {unknown[0]!r}): tts align "
+            "aligns English speech only"
+        )
+    alignment = Aligner(AlignerConfig(refine=not raw)).align(samples, [p for _, p in pairs])
+    words = [
+        {"word": pairs[index][0],
+         "start": round(min(p.start_s for p in alignment.phones if p.word_index == index), 4),
+         "end": round(max(p.end_s for p in alignment.phones if p.word_index == index), 4)}
+        for index in range(len(pairs))
+    ]
+    if plot_path is not None:
+        plot_alignment(plot_path, samples, alignment, [word for word, _ in pairs])
+    if as_json:
+        click.echo(json.dumps({**alignment.to_json(), "words": words}))
+        return
+    click.echo(f"{'start':>8} {'end':>8}  {'phone':<6} word")
+    previous_word = None
+    for phone, row in zip(alignment.phones, alignment.to_json()["phones"]):
+        word = ""
+        if phone.word_index is not None and phone.word_index != previous_word:
+            word = pairs[phone.word_index][0]
+        previous_word = phone.word_index
+        click.echo(f"{row['start']:8.3f} {row['end']:8.3f}  {row['phone']:<6} {word}".rstrip())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns every expected failure into one line on stderr."""
     try:
