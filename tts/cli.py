@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -152,6 +153,181 @@ def align_command(audio: str, transcript: str | None, transcript_file: str | Non
             word = pairs[phone.word_index][0]
         previous_word = phone.word_index
         click.echo(f"{row['start']:8.3f} {row['end']:8.3f}  {row['phone']:<6} {word}".rstrip())
+
+
+AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+DEFAULT_OUTPUT = "tts_output.wav"  # what Coqui's `tts` writes when no output is named
+
+
+def _read_text_input(text: str | None, path: str | None) -> str:
+    """TEXT, '-' for stdin, or -f FILE; refuses binary files instead of reading garbage."""
+    if (text is None) == (path is None):
+        raise click.UsageError("give the text to say as TEXT, '-' (stdin) or -f FILE")
+    if text is not None and text != "-":
+        return text
+    source = path if path is not None else "-"
+    with click.open_file(source, "rb") as stream:
+        data = stream.read()
+    name = "stdin" if source == "-" else source
+    if b"\x00" in data:
+        raise CliError(f"{name} is a binary file, not text: give a UTF-8 text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{name} is not UTF-8 text: convert it (e.g. iconv -t utf-8)") from None
+
+
+def _check_output_path(output: str) -> Path:
+    path = Path(output)
+    if path.suffix.lower() not in AUDIO_FORMATS:
+        raise CliError(f"output {output}: use a .wav or .flac file name, or '-' for stdout")
+    if path.is_dir():
+        raise CliError(f"output {output} is a directory: give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CliError(f"cannot write {output}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CliError(f"cannot write {output}: permission denied")
+    return path
+
+
+def _load_synthesizer(voice: str | None):
+    from tts.synthesizer import Synthesizer
+
+    return Synthesizer.from_pretrained(voice)
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("-f", "--file", "path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Read the text from this UTF-8 file ('-' for stdin).")
+@click.option("-s", "--speaker", help="Speaker id (see `tts speakers`); VCTK_p225 = p225.")
+@click.option("-o", "--output", default=None,
+              help=f"Output .wav/.flac file, or '-' for stdout  [default: {DEFAULT_OUTPUT}]")
+@click.option("--voice", type=click.Path(), help="Voice directory (default: the bundled voice).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Sampling seed: the same text, speaker and seed give the same audio.")
+@click.option("--speed", type=float, default=1.0, show_default=True,
+              help="Speaking rate: 2 is twice as fast.")
+@click.option("--pitch", type=float, default=0.0, show_default=True,
+              help="Pitch shift in semitones.")
+@click.option("--pitch-range", type=float, default=1.0, show_default=True,
+              help="Scale of the pitch movements: 0 is monotone.")
+@click.option("--temperature", type=float, default=None,
+              help="Sampling temperature of the WaveNet (default: the voice's).")
+@click.option("--raw", is_flag=True,
+              help="Write 16-bit PCM frames (no header) as each sentence is ready.")
+def say(text: str | None, path: str | None, speaker: str | None, output: str | None,
+        voice: str | None, seed: int, speed: float, pitch: float, pitch_range: float,
+        temperature: float | None, raw: bool) -> None:
+    """Speak TEXT (or -f FILE, or '-' for stdin) into a sound file.
+
+    \b
+    Examples:
+      tts say "Hello there." --speaker p225 -o hello.wav
+      tts say -f story.txt -o story.flac --speed 1.1
+      tts say "Streaming." -o - --raw | aplay -r 16000 -f S16_LE -c 1
+    """
+    import numpy as np
+
+    from frontend.normalize import split_sentences
+
+    content = _read_text_input(text, path)
+    if not content.strip():
+        raise CliError("the text is empty: give some words to say")
+    output = output if output is not None else DEFAULT_OUTPUT
+    to_stdout = output == "-"
+    if raw and not to_stdout:
+        raise CliError("--raw writes headerless PCM to stdout: use it with -o -")
+    target = None if to_stdout else _check_output_path(output)
+    synth = _load_synthesizer(voice)
+    synth.speaker_index(speaker)  # an unknown speaker fails before any work
+
+    show_progress = sys.stderr.isatty()
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(split_sentences(content)), unit="sentence", file=sys.stderr)
+    chunks = synth.stream(content, speaker, seed=seed, speed=speed, pitch=pitch,
+                          pitch_range=pitch_range, temperature=temperature,
+                          progress=bar.update if bar is not None else None)
+    try:
+        if to_stdout:
+            _write_stdout(chunks, synth.sample_rate, raw)
+        else:
+            _write_file_atomic(target, chunks, synth.sample_rate)
+    finally:
+        if bar is not None:
+            bar.close()
+    if target is not None:
+        click.echo(f"wrote {target}", err=True)
+
+
+def _pcm16(chunk) -> bytes:
+    import numpy as np
+
+    return (np.clip(chunk, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+
+
+def _write_stdout(chunks, sample_rate: int, raw: bool) -> None:
+    import io
+
+    import soundfile as sf
+
+    stdout = click.get_binary_stream("stdout")
+    if raw:
+        for chunk in chunks:
+            stdout.write(_pcm16(chunk))
+            stdout.flush()
+        return
+    # A WAV header holds the length, so the whole file is assembled first (use --raw to stream).
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", samplerate=sample_rate, channels=1, subtype="PCM_16",
+                      format="WAV") as sound:
+        for chunk in chunks:
+            sound.write(chunk)
+    stdout.write(buffer.getvalue())
+    stdout.flush()
+
+
+def _write_file_atomic(target: Path, chunks, sample_rate: int) -> None:
+    """Stream sentences into a hidden temp file beside TARGET; rename only once complete."""
+    import tempfile
+
+    import soundfile as sf
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                    dir=target.parent if str(target.parent) else ".")
+    os.close(fd)
+    try:
+        with sf.SoundFile(tmp_name, "w", samplerate=sample_rate, channels=1, subtype="PCM_16",
+                          format=AUDIO_FORMATS[target.suffix.lower()]) as sound:
+            for chunk in chunks:
+                sound.write(chunk)
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+@cli.command()
+@click.option("--voice", type=click.Path(), help="Voice directory (default: the bundled voice).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of speaker objects.")
+def speakers(voice: str | None, as_json: bool) -> None:
+    """List the voice's speakers with their metadata."""
+    import json
+
+    from tts.voice import bundled_voice_dir, read_voice
+
+    spec = read_voice(bundled_voice_dir() if voice is None else voice)
+    infos = [s.to_dict() for s in spec.speakers]
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        return
+    for info in infos:
+        click.echo(f"{info['id']:<8} {info['gender'] or '-':<2} {info['accent'] or '-':<12} "
+                   f"{info['source']}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,215 @@
+"""The Synthesizer API, `tts say` and `tts speakers`, on a tiny voice trained in the test from a
+tiny real corpus (flite, 2 speakers × 3 sentences) through the project's own recipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tts.cli import main
+from tts.synthesizer import SynthesisError, Synthesizer
+from tts.voice import VoiceError, read_voice
+
+
+@pytest.fixture(scope="session")
+def tiny_voice(tiny_prepared, tmp_path_factory) -> Path:
+    from frontend.prosody_train import TrainConfig as ProsodyTrainConfig
+    from frontend.prosody_train import train as train_prosody
+    from tts.voice import export_voice
+    from vocoder.model import WaveNetConfig
+    from vocoder.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("tiny_voice")
+    prosody_exp, wavenet_exp = root / "prosody", root / "wavenet"
+    small = ProsodyTrainConfig(steps=8, batch_size=2, warmup_steps=1, valid_every=4, log_every=4)
+    train_prosody("duration", tiny_prepared, prosody_exp, small,
+                  ["hidden=16", "conv_layers=1", "speaker_dim=4"])
+    train_prosody("pitch", tiny_prepared, prosody_exp, small,
+                  ["hidden=16", "frame_hidden=8", "conv_layers=1", "speaker_dim=4"])
+    train(TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(wavenet_exp), batch_size=2,
+                      window_frames=8, max_steps=4, warmup_steps=1, eval_every=4, ckpt_every=4,
+                      log_every=2, val_windows=2, aux_mel_bands=16, num_threads=1),
+          WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
+                        skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4))
+    return export_voice(tiny_prepared, prosody_exp, wavenet_exp, root / "voice", name="tiny")
+
+
+@pytest.fixture(scope="session")
+def synth(tiny_voice) -> Synthesizer:
+    return Synthesizer.from_pretrained(tiny_voice)
+
+
+def test_voice_directory_holds_json_and_safetensors_only(tiny_voice):
+    names = sorted(p.name for p in tiny_voice.iterdir())
+    assert names == ["duration.safetensors", "pitch.safetensors", "voice.json",
+                     "wavenet.safetensors"]
+    data = json.loads((tiny_voice / "voice.json").read_text())
+    assert data["sample_rate"] == 16000 and data["hop_length"] == 80
+    assert [s["id"] for s in data["speakers"]] == ["p225", "p226"]
+    assert all(s["source"].startswith("flite -voice") for s in data["speakers"])
+    assert set(data["models"]) == {"duration", "pitch", "wavenet"}
+
+
+def test_synthesize_returns_float_audio_of_the_predicted_length(synth):
+    assert synth.speakers == ["p225", "p226"]
+    assert synth.sample_rate == 16000
+    plan = synth.plan(next(synth.phonemize("Hello there.")), synth.speaker_index("p225"))
+    audio = synth.synthesize("Hello there.", speaker="p225", seed=0)
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert np.abs(audio).max() <= 1.0
+    assert len(audio) == plan.num_frames * 80
+    assert plan.conditioning.shape == (plan.num_frames, synth.voice.conditioning["channels"])
+
+
+def test_same_seed_same_audio_different_seed_different_audio(synth):
+    first = synth.synthesize("The cat sat down.", speaker="p226", seed=7)
+    again = synth.synthesize("The cat sat down.", speaker="p226", seed=7)
+    other = synth.synthesize("The cat sat down.", speaker="p226", seed=8)
+    np.testing.assert_array_equal(first, again)
+    assert len(other) == len(first) and not np.array_equal(first, other)
+
+
+def test_stream_yields_one_chunk_per_sentence_and_matches_synthesize(synth):
+    text = "One sentence here. Another one follows! And a third?"
+    chunks = list(synth.stream(text, speaker="p225", seed=3))
+    assert len(chunks) == 3
+    np.testing.assert_array_equal(np.concatenate(chunks),
+                                  synth.synthesize(text, speaker="p225", seed=3))
+
+
+def test_speed_and_pitch_controls_change_the_plan(synth):
+    utterance = next(synth.phonemize("A fairly long sentence to time."))
+    normal = synth.plan(utterance, 0)
+    fast = synth.plan(utterance, 0, speed=2.0)
+    high = synth.plan(utterance, 0, pitch=12.0)
+    assert fast.num_frames < normal.num_frames * 0.7
+    voiced = normal.voiced & high.voiced
+    assert voiced.any()
+    ratio = np.median(high.f0_hz[voiced] / normal.f0_hz[voiced])
+    assert ratio == pytest.approx(2.0, rel=0.02)
+
+
+def test_vctk_alias_and_unknown_speaker(synth):
+    assert synth.speaker_index("VCTK_p226") == synth.speaker_index("p226")
+    with pytest.raises(SynthesisError, match="p225, p226"):
+        synth.synthesize("Hello.", speaker="p999")
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "\U0001F600\U0001F600"])
+def test_nothing_to_say_is_a_clear_error(synth, text):
+    with pytest.raises(SynthesisError):
+        synth.synthesize(text, speaker="p225")
+
+
+def test_concurrent_calls_give_the_same_audio_as_sequential(synth):
+    expected = synth.synthesize("Threads share one voice.", speaker="p225", seed=1)
+    results: list[np.ndarray] = []
+    workers = [threading.Thread(target=lambda: results.append(
+        synth.synthesize("Threads share one voice.", speaker="p225", seed=1))) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(results) == 3
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_missing_and_corrupt_voice_directories(tmp_path, tiny_voice):
+    with pytest.raises(VoiceError, match="not found"):
+        Synthesizer.from_pretrained(tmp_path / "nope")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for item in tiny_voice.iterdir():
+        (broken / item.name).write_bytes(item.read_bytes())
+    (broken / "voice.json").write_text("{not json")
+    with pytest.raises(VoiceError, match="corrupt"):
+        read_voice(broken)
+    (broken / "voice.json").write_text((tiny_voice / "voice.json").read_text())
+    (broken / "wavenet.safetensors").write_bytes(b"\x00" * 10)
+    with pytest.raises(ValueError, match="wavenet.safetensors"):
+        Synthesizer.from_pretrained(broken)
+
+
+# -- command line ----------------------------------------------------------------------------
+def run_cli(args, capsys) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_say_writes_a_wav_file(tiny_voice, tmp_path, capsys):
+    out = tmp_path / "hello.wav"
+    code, _, err = run_cli(["say", "Hello there.", "--speaker", "p225", "-o", str(out),
+                            "--voice", str(tiny_voice), "--seed", "2"], capsys)
+    assert code == 0, err
+    audio, rate = sf.read(out, dtype="float32")
+    assert rate == 16000 and len(audio) > 1600
+    expected = Synthesizer.from_pretrained(tiny_voice).synthesize("Hello there.", "p225", seed=2)
+    np.testing.assert_allclose(audio, expected, atol=1.0 / 32767 + 1e-6)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_say_default_output_name_and_file_input(tiny_voice, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "text.txt").write_text("Read me from a file.\n")
+    code, _, err = run_cli(["say", "-f", "text.txt", "--voice", str(tiny_voice)], capsys)
+    assert code == 0, err
+    assert (tmp_path / "tts_output.wav").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["say", "Hi.", "--speaker", "p999"], "unknown speaker"),
+    (["say", "   "], "empty"),
+    (["say", "Hi.", "-o", "/nonexistent-dir/x.wav"], "does not exist"),
+    (["say", "Hi.", "-o", "out.mp3"], ".wav or .flac"),
+])
+def test_say_bad_input_is_one_line_and_leaves_no_file(args, message, tiny_voice, tmp_path,
+                                                      capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(args + ["--voice", str(tiny_voice)], capsys)
+    assert code != 0
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_say_binary_file_is_refused(tiny_voice, tmp_path, capsys):
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    code, _, err = run_cli(["say", "-f", str(binary), "-o", str(tmp_path / "x.wav"),
+                            "--voice", str(tiny_voice)], capsys)
+    assert code != 0 and "binary" in err and not (tmp_path / "x.wav").exists()
+
+
+def test_say_raw_stdout_streams_pcm(tiny_voice):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run(
+        [sys.executable, "-m", "tts", "say", "First one. Second one.", "--speaker", "p226",
+         "-o", "-", "--raw", "--voice", str(tiny_voice)],
+        capture_output=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    pcm = np.frombuffer(result.stdout, dtype="<i2")
+    expected = Synthesizer.from_pretrained(tiny_voice).synthesize(
+        "First one. Second one.", "p226", seed=0)
+    assert len(pcm) == len(expected)
+    np.testing.assert_allclose(pcm / 32767.0, expected, atol=1.5 / 32767)
+
+
+def test_speakers_json_lists_ids_and_sources(tiny_voice, capsys):
+    code, out, err = run_cli(["speakers", "--voice", str(tiny_voice), "--json"], capsys)
+    assert code == 0, err
+    speakers = json.loads(out)
+    assert [s["id"] for s in speakers] == ["p225", "p226"]
+    assert all(s["source"].startswith("flite") for s in speakers)

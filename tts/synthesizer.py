@@ -1,0 +1,227 @@
+"""The Synthesizer: text → 16 kHz speech through the frontend, the prosody models and the WaveNet.
+
+Layered like Piper's API, each layer usable alone:
+
+    utterances = synth.phonemize(text)                  # frontend: one Utterance per sentence
+    plans      = synth.plan(utterances, speaker)        # durations, F0, WaveNet conditioning
+    audio      = synth.vocode(plans, seed=0)            # WaveNet: one waveform per sentence
+
+``synthesize`` and ``stream`` chain the three. Several sentences are vocoded together in one
+batched call that splits the batch across threads (the generation loop releases the GIL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from frontend.conditioning import conditioning_channels, wavenet_conditioning
+from frontend.features import (
+    FrontendError,
+    Frontend,
+    Utterance,
+    frame_features,
+    phoneme_features,
+)
+from frontend.phonemes import inventory
+from frontend.prosody import predict_durations, predict_f0, prosody_from_config
+from tts.voice import Speaker, VoiceError, VoiceSpec, bundled_voice_dir, read_voice
+from vocoder.generate import Generator
+from vocoder.io import wavenet_from_config
+
+logger = logging.getLogger(__name__)
+
+_VCTK_ALIAS = re.compile(r"^VCTK_", re.IGNORECASE)
+
+
+class SynthesisError(ValueError):
+    """Bad input to the synthesizer (unknown speaker, nothing to say, bad control values)."""
+
+
+@dataclass(frozen=True)
+class SentencePlan:
+    """Everything the WaveNet needs for one sentence, plus what produced it."""
+
+    utterance: Utterance
+    speaker_index: int
+    durations: np.ndarray   # (N,) frames per phoneme
+    f0_hz: np.ndarray       # (T,) 0 where unvoiced
+    voiced: np.ndarray      # (T,) bool
+    conditioning: np.ndarray  # (T, C) float32
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.durations.sum())
+
+
+def _thread_count() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class Synthesizer:
+    """A loaded voice, ready to speak. Safe to share between threads: calls keep no state."""
+
+    def __init__(self, voice: VoiceSpec, *, threads: int | None = None):
+        self.voice = voice
+        self.threads = threads or _thread_count()
+        frontend = voice.frontend
+        if frontend.get("phoneme_inventory") != inventory():
+            raise VoiceError(
+                f"{voice.directory}: the voice was trained with a different phoneme inventory "
+                "than this version of tts uses; retrain or re-export it with this version")
+        self.frontend = Frontend(frontend.get("backend", "cmudict"),
+                                 language=frontend.get("language", "en-us"))
+        conditioning = voice.conditioning
+        if int(conditioning["channels"]) != conditioning_channels():
+            raise VoiceError(
+                f"{voice.directory}: the voice expects {conditioning['channels']} conditioning "
+                f"channels but this frontend builds {conditioning_channels()}; retrain the voice")
+        self.log_f0_mean = float(conditioning["log_f0_mean"])
+        self.log_f0_std = float(conditioning["log_f0_std"])
+        self.duration_model = prosody_from_config(
+            "duration", voice.model_config("duration"), voice.weights_path("duration"))
+        self.pitch_model = prosody_from_config(
+            "pitch", voice.model_config("pitch"), voice.weights_path("pitch"))
+        wavenet = wavenet_from_config(voice.model_config("wavenet"), voice.weights_path("wavenet"))
+        if wavenet.config.sample_rate != voice.sample_rate or \
+                wavenet.config.hop_length != voice.hop_length:
+            raise VoiceError(f"{voice.directory}: the WaveNet's sample rate/hop do not match "
+                             "voice.json; re-export the voice")
+        self.generator = Generator(wavenet, weights_dtype=voice.synthesis.get("weights_dtype",
+                                                                              "float32"))
+        self.temperature = float(voice.synthesis.get("temperature", 1.0))
+        self.sentence_pause_s = float(voice.synthesis.get("sentence_pause_s", 0.15))
+        self._speakers = voice.speakers
+        self._speaker_index = {s.id: s.index for s in self._speakers}
+
+    # -- construction --------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, voice: str | Path | None = None, **kwargs) -> "Synthesizer":
+        """Load a voice directory; with no argument, the default voice bundled in the package."""
+        directory = bundled_voice_dir() if voice is None else Path(voice)
+        if voice is None and not directory.exists():
+            raise VoiceError("the bundled default voice is not installed in this copy of tts; "
+                             "pass a voice directory (--voice DIR)")
+        return cls(read_voice(directory), **kwargs)
+
+    # -- what the voice offers -----------------------------------------------------------
+    @property
+    def speakers(self) -> list[str]:
+        return [s.id for s in self._speakers]
+
+    @property
+    def speaker_info(self) -> list[Speaker]:
+        return list(self._speakers)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.voice.sample_rate
+
+    def speaker_index(self, speaker: str | None) -> int:
+        """Index of a speaker id (``VCTK_p225`` is accepted for ``p225``); None → the first."""
+        if speaker is None:
+            return self._speakers[0].index
+        name = _VCTK_ALIAS.sub("", str(speaker).strip())
+        if name not in self._speaker_index:
+            raise SynthesisError(
+                f"unknown speaker {speaker!r}; this voice has: {', '.join(self.speakers)}")
+        return self._speaker_index[name]
+
+    # -- layer 1: text → utterances --------------------------------------------------------
+    def phonemize(self, text: str) -> Iterator[Utterance]:
+        """One Utterance per sentence of ``text``. Raises SynthesisError if nothing is speakable."""
+        if not isinstance(text, str) or not text.strip():
+            raise SynthesisError("text is empty: give some words to say")
+        try:
+            yield from self.frontend.utterances(text)
+        except FrontendError as exc:
+            raise SynthesisError(str(exc)) from None
+
+    # -- layer 2: utterances → prosody and conditioning --------------------------------------
+    def plan(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
+             pitch: float = 0.0, pitch_range: float = 1.0) -> SentencePlan:
+        """Predict durations and F0 for one sentence and build the WaveNet's conditioning."""
+        phone_feats = phoneme_features(utterance)  # (N, D)
+        durations = predict_durations(self.duration_model, phone_feats, speaker_index,
+                                      speed=speed)  # (N,)
+        frame_feats = frame_features(phone_feats, durations)  # (T, D + 4)
+        f0_hz, voiced = predict_f0(self.pitch_model, frame_feats, speaker_index,
+                                   pitch_shift_semitones=pitch, pitch_range=pitch_range)
+        conditioning = wavenet_conditioning(frame_feats, f0_hz, voiced,
+                                            self.log_f0_mean, self.log_f0_std)  # (T, C)
+        return SentencePlan(utterance, speaker_index, durations, f0_hz, voiced, conditioning)
+
+    # -- layer 3: conditioning → audio -------------------------------------------------------
+    def vocode(self, plans: list[SentencePlan], *, seeds: list[int],
+               temperature: float | None = None) -> list[np.ndarray]:
+        """One float32 waveform per plan, generated as one batch across ``self.threads``."""
+        if not plans:
+            return []
+        audio = self.generator.generate(
+            [p.conditioning for p in plans], [p.speaker_index for p in plans],
+            temperature=self.temperature if temperature is None else temperature,
+            seed=seeds, threads=min(self.threads, len(plans)))
+        return [np.clip(a, -1.0, 1.0).astype(np.float32) for a in audio]
+
+    # -- whole pipeline ----------------------------------------------------------------------
+    def stream(self, text: str, speaker: str | None = None, *, seed: int = 0,
+               speed: float = 1.0, pitch: float = 0.0, pitch_range: float = 1.0,
+               temperature: float | None = None,
+               progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
+        """Yield one float32 chunk per sentence, in order, in bounded memory.
+
+        The first sentence is generated alone so that audio starts as soon as possible; later
+        sentences go in batches of ``threads`` so that every core works. Sentence ``i`` uses
+        seed ``seed + i`` whatever the batching, so the audio is the same either way.
+        """
+        self._check_controls(speed, pitch, pitch_range, temperature)
+        speaker_index = self.speaker_index(speaker)
+        pause = np.zeros(int(round(self.sentence_pause_s * self.sample_rate)), np.float32)
+        batch: list[SentencePlan] = []
+        first_batch_done = False
+        sentence = 0
+
+        def flush() -> Iterator[np.ndarray]:
+            nonlocal sentence
+            seeds = [seed + sentence + i for i in range(len(batch))]
+            for chunk in self.vocode(batch, seeds=seeds, temperature=temperature):
+                yield chunk if sentence == 0 else np.concatenate([pause, chunk])
+                sentence += 1
+                if progress is not None:
+                    progress(1)
+            batch.clear()
+
+        for utterance in self.phonemize(text):
+            batch.append(self.plan(utterance, speaker_index, speed=speed, pitch=pitch,
+                                   pitch_range=pitch_range))
+            if len(batch) >= (self.threads if first_batch_done else 1):
+                first_batch_done = True
+                yield from flush()
+        if batch:
+            yield from flush()
+
+    def synthesize(self, text: str, speaker: str | None = None, *, seed: int = 0,
+                   speed: float = 1.0, pitch: float = 0.0, pitch_range: float = 1.0,
+                   temperature: float | None = None) -> np.ndarray:
+        """The whole text as one float32 array in [-1, 1] at ``sample_rate``."""
+        chunks = list(self.stream(text, speaker, seed=seed, speed=speed, pitch=pitch,
+                                  pitch_range=pitch_range, temperature=temperature))
+        return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+    @staticmethod
+    def _check_controls(speed: float, pitch: float, pitch_range: float,
+                        temperature: float | None) -> None:
+        if not (np.isfinite(speed) and 0.25 <= speed <= 4.0):
+            raise SynthesisError(f"speed must be between 0.25 and 4, got {speed}")
+        if not (np.isfinite(pitch) and -24 <= pitch <= 24):
+            raise SynthesisError(f"pitch shift must be between -24 and 24 semitones, got {pitch}")
+        if not (np.isfinite(pitch_range) and 0 <= pitch_range <= 4):
+            raise SynthesisError(f"pitch range must be between 0 and 4, got {pitch_range}")
+        if temperature is not None and not (np.isfinite(temperature) and temperature >= 0):
+            raise SynthesisError(f"temperature must be >= 0, got {temperature}")
