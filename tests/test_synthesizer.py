@@ -213,3 +213,22 @@ def test_speakers_json_lists_ids_and_sources(tiny_voice, capsys):
     speakers = json.loads(out)
     assert [s["id"] for s in speakers] == ["p225", "p226"]
     assert all(s["source"].startswith("flite") for s in speakers)
+
+
+def test_analyze_with_speaker_adds_durations_and_f0(tiny_voice, synth, capsys):
+    code, out, err = run_cli(["analyze", "Hello there.", "--json", "--speaker", "p225",
+                              "--voice", str(tiny_voice)], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert len(data["durations_ms"]) == len(data["phonemes"]) == len(data["f0_hz"])
+    plan = synth.plan(next(synth.phonemize("Hello there.")), 0)
+    assert sum(data["durations_ms"]) == pytest.approx(plan.num_frames * 5.0)
+    assert all(d >= 0 for d in data["durations_ms"])
+    vowels = [f for p, f in zip(data["phonemes"], data["f0_hz"]) if p[-1] in "012"]
+    assert all(f == 0.0 or 40.0 < f < 800.0 for f in data["f0_hz"]) and vowels
+
+
+def test_analyze_unknown_speaker_is_one_line(tiny_voice, capsys):
+    code, _, err = run_cli(["analyze", "Hello.", "--speaker", "nobody", "--voice",
+                            str(tiny_voice)], capsys)
+    assert code != 0 and "unknown speaker" in err and len(err.strip().splitlines()) == 1

@@ -42,9 +42,17 @@ def cli(verbose: int) -> None:
               help="espeak-ng language for --backend espeak, e.g. fr-fr.")
 @click.option("--lexicon", type=click.Path(dir_okay=False),
               help="User lexicon ('word PH1 PH2 ...' per line), overrides the G2P.")
+@click.option("-s", "--speaker", default=None,
+              help="Add the voice's predicted durations_ms and f0_hz per phoneme.")
+@click.option("--voice", type=click.Path(), default=None,
+              help="Voice directory for --speaker (default: the bundled voice).")
 def analyze(text: str | None, path: str | None, as_json: bool, backend: str, language: str,
-            lexicon: str | None) -> None:
-    """Show how TEXT is read: words, phonemes and each phoneme's linguistic context."""
+            lexicon: str | None, speaker: str | None, voice: str | None) -> None:
+    """Show how TEXT is read: words, phonemes and each phoneme's linguistic context.
+
+    With --speaker (and optionally --voice), also the voice's predicted duration (ms) and mean
+    F0 (Hz, 0 for unvoiced) of every phoneme.
+    """
     import json
 
     from frontend.features import Frontend, FrontendError
@@ -52,10 +60,30 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
     if (text is None) == (path is None):
         raise click.UsageError("give either TEXT or -f FILE")
     frontend = Frontend(backend, language=language, lexicon=lexicon)  # type: ignore[arg-type]
+    synth = None
+    if speaker is not None or voice is not None:
+        synth = _load_synthesizer(voice)
+        speaker_index = synth.speaker_index(speaker)
+
+    def describe(utterance) -> dict:
+        data = utterance.to_dict()
+        if synth is not None:
+            data.update(_prosody_summary(synth, utterance, speaker_index))
+        return data
+
+    def render(utterance) -> str:
+        if as_json:
+            return json.dumps(describe(utterance), ensure_ascii=False)
+        table = utterance.to_table()
+        if synth is not None:
+            summary = _prosody_summary(synth, utterance, speaker_index)
+            rows = [f"{p:<5} {d:7.1f} ms {f:7.1f} Hz" for p, d, f in zip(
+                utterance.phonemes, summary["durations_ms"], summary["f0_hz"])]
+            table += "\n\nphone  duration      F0\n" + "\n".join(rows)
+        return table
+
     if text is not None:
-        utterance = frontend.utterance(text)
-        click.echo(json.dumps(utterance.to_dict(), ensure_ascii=False) if as_json
-                   else utterance.to_table())
+        click.echo(render(frontend.utterance(text)))
         return
     with click.open_file(path, encoding="utf-8") as stream:
         try:
@@ -73,8 +101,22 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
             else:
                 click.echo(f"tts: warning: line {number}: {exc}", err=True)
             continue
-        click.echo(json.dumps(utterance.to_dict(), ensure_ascii=False) if as_json
-                   else utterance.to_table() + "\n")
+        click.echo(render(utterance) + ("" if as_json else "\n"))
+
+
+def _prosody_summary(synth, utterance, speaker_index: int) -> dict:
+    """Per phoneme: predicted duration in ms and mean F0 over its voiced frames (0: unvoiced)."""
+    import numpy as np
+
+    plan = synth.plan(utterance, speaker_index)
+    frame_ms = 1000.0 * synth.voice.hop_length / synth.sample_rate
+    ends = np.cumsum(plan.durations)
+    f0 = []
+    for start, end in zip(ends - plan.durations, ends):
+        voiced = plan.voiced[start:end]
+        f0.append(round(float(plan.f0_hz[start:end][voiced].mean()), 1) if voiced.any() else 0.0)
+    return {"durations_ms": [round(float(d) * frame_ms, 1) for d in plan.durations],
+            "f0_hz": f0}
 
 
 @cli.command("align")
