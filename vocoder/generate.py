@@ -1,0 +1,803 @@
+"""Fast autoregressive generation for :class:`vocoder.model.WaveNet`.
+
+The per-sample loop is one numba function (``_run``) with no Python objects inside: per-layer
+dilation queues (ring buffers of past layer inputs) replace the convolution history, the speaker
+projection is folded into each layer's gate bias once per utterance, and the local conditioning is
+projected into every layer at frame rate before the loop (torch, no grad). The model's upsampler
+is linear and shares one filter across channels, so it commutes with those projections: the loop
+interpolates the projected frames with the upsampler's polyphase taps (3 frames × layers × gate
+channels multiply-adds per sample) instead of storing layers × gate channels floats per sample.
+
+The matrix-vector products use weights packed in tiles of 64 output rows (``_pack``), so that the
+accumulators of a tile live in eight AVX2 registers while the inputs are broadcast and the weights
+streamed once; ``weights_dtype="float16"`` halves that stream (F16C converts on load, the math
+stays float32). Per sample the 20-layer, 64/128/128 model streams its 2.4 MB of float32 weights
+from L3, which is what bounds the speed of one utterance.
+
+Batches: a tile's weights are fetched once per time step and serve every utterance of the batch
+from L1/L2, and with ``threads=2`` the batch is split in two groups that run ``nogil`` on two
+cores. Each utterance owns its random stream (splitmix64 seeded from its seed), and the arithmetic
+for one utterance does not depend on its batch neighbours, so the audio for a seed is the same
+whatever the batch composition or thread count (on a given machine: fast-math code generation
+may differ between CPUs).
+
+``Generator.step`` is a plain numpy reference of one step (slow; it documents the kernel and is
+checked against it and against ``WaveNet.forward`` in the tests).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from time import perf_counter
+from typing import Sequence
+
+import numba
+import numpy as np
+import torch
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+from vocoder.io import load_wavenet
+from vocoder.model import VocoderError, WaveNet
+from vocoder.mulaw import mulaw_decode, silence_class
+
+logger = logging.getLogger(__name__)
+
+WEIGHT_DTYPES = ("float32", "float16")
+
+
+@dataclass
+class GenerationState:
+    """Everything the sample loop carries from one step to the next, for B utterances."""
+
+    queues: np.ndarray  # (B, sum(dilations), R) float32: ring buffer of past inputs per layer
+    positions: np.ndarray  # (B, L) int64: ring-buffer slot holding the input from `dilation` ago
+    time: np.ndarray  # (B,) int64: samples generated so far
+    last_sample: np.ndarray  # (B,) int64: class of the previous sample, the next input
+    rng: np.ndarray  # (B,) uint64: splitmix64 state
+
+    def select(self, rows: np.ndarray) -> "GenerationState":
+        return GenerationState(*(getattr(self, name)[rows].copy() for name in _STATE_FIELDS))
+
+
+_STATE_FIELDS = ("queues", "positions", "time", "last_sample", "rng")
+
+
+@dataclass
+class PreparedBatch:
+    """Per-utterance inputs of the sample loop, computed once before it."""
+
+    layer_bias: np.ndarray  # (B, L, G) float32: gate bias + speaker projection
+    frame_projections: np.ndarray  # (B, F_max, L, G) float32: conditioning projected per layer
+    num_frames: np.ndarray  # (B,) int64 (0 without local conditioning)
+    num_samples: np.ndarray  # (B,) int64
+
+    def select(self, rows: np.ndarray) -> "PreparedBatch":
+        return PreparedBatch(self.layer_bias[rows], self.frame_projections[rows],
+                             self.num_frames[rows], self.num_samples[rows])
+
+
+# ----------------------------------------------------------------------------- numba kernel
+@intrinsic
+def _to_float32(typingctx, value):
+    """A stored weight → float32: identity for float32, IEEE half bits (uint16) → float32."""
+    if value == types.float32:
+        def codegen(context, builder, signature, args):
+            return args[0]
+        return types.float32(value), codegen
+    if value == types.uint16:
+        def codegen(context, builder, signature, args):
+            # fpext half → float lowers to vcvtph2ps (F16C) and vectorizes.
+            return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
+        return types.float32(value), codegen
+    return None
+
+
+@intrinsic
+def _bits_to_float32(typingctx, value):
+    """Reinterpret int32 bits as float32 (to build 2**n in the exponential)."""
+    if value == types.int32:
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.FloatType())
+        return types.float32(value), codegen
+    return None
+
+
+_JIT = dict(fastmath=True, cache=True, nogil=True, error_model="numpy")
+
+
+@numba.njit(**_JIT)
+def _tanh(x):
+    # Rational minimax approximation (the one Eigen uses for float): a few ulp, no libm call,
+    # so loops over it vectorize.
+    x = min(max(x, np.float32(-7.90531110763549805)), np.float32(7.90531110763549805))
+    x2 = x * x
+    p = x2 * np.float32(-2.76076847742355e-16) + np.float32(2.00018790482477e-13)
+    p = x2 * p + np.float32(-8.60467152213735e-11)
+    p = x2 * p + np.float32(5.12229709037114e-08)
+    p = x2 * p + np.float32(1.48572235717979e-05)
+    p = x2 * p + np.float32(6.37261928875436e-04)
+    p = x2 * p + np.float32(4.89352455891786e-03)
+    q = x2 * np.float32(1.19825839466702e-06) + np.float32(1.18534705686654e-04)
+    q = x2 * q + np.float32(2.26843463243900e-03)
+    q = x2 * q + np.float32(4.89352518554385e-03)
+    return x * p / q
+
+
+@numba.njit(**_JIT)
+def _exp_nonpositive(x):
+    # exp for x <= 0 (softmax after subtracting the max): 2**n * poly(r), r = x - n ln 2.
+    x = max(x, np.float32(-87.0))
+    n = np.floor(x * np.float32(1.44269504088896341) + np.float32(0.5))
+    r = x - n * np.float32(0.693359375) + n * np.float32(2.12194440e-4)
+    p = np.float32(1.9875691500e-4)
+    p = p * r + np.float32(1.3981999507e-3)
+    p = p * r + np.float32(8.3334519073e-3)
+    p = p * r + np.float32(4.1665795894e-2)
+    p = p * r + np.float32(1.6666665459e-1)
+    p = p * r + np.float32(5.0000001201e-1)
+    p = p * r * r + r + np.float32(1.0)
+    return p * _bits_to_float32(np.int32((np.int32(n) + np.int32(127)) << np.int32(23)))
+
+
+@numba.njit(**_JIT)
+def _next_uniform(rng, b):
+    # splitmix64: one 64-bit state per utterance, uniform in [0, 1) from the top 53 bits.
+    rng[b] += np.uint64(0x9E3779B97F4A7C15)
+    z = rng[b]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+# Output rows per register tile of the matrix-vector products: 8 AVX2 registers of 8 floats, the
+# most that stay in registers next to the broadcast input and the streamed weights. Two
+# utterances at a time take half a tile each pass, so their 2 x 4 accumulators fit the same way.
+_TILE = 64
+_HALF_TILE = _TILE // 2
+
+
+@intrinsic
+def _stack_scratch(typingctx, size):
+    """A float32 buffer of literal size on the stack (an alloca that LLVM keeps in registers)."""
+    if not isinstance(size, types.IntegerLiteral):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once(builder, context.get_value_type(types.float32),
+                                   size=size.literal_value)
+    return types.CPointer(types.float32)(size), codegen
+
+
+@numba.njit(**_JIT)
+def _matvec_add(weight, inputs, outputs, active):
+    """outputs[b, :N] += W @ inputs[b, :K] for the utterances b in ``active``.
+
+    ``weight`` is W packed as (N / TILE, K, TILE) (see ``_pack``): for each tile of TILE outputs
+    the inner loop broadcasts one input and multiply-adds a contiguous row of TILE weights into
+    accumulators that stay in registers, so there are no horizontal sums and every weight is
+    loaded once per pair of utterances. Each accumulator sums in the same order whether its
+    utterance is paired or alone, so results do not depend on the batch composition.
+    """
+    tiles, width, _ = weight.shape
+    count = len(active)
+    for tile in range(tiles):
+        offset = tile * _TILE
+        for i in range(0, count - 1, 2):
+            first = active[i]
+            second = active[i + 1]
+            for half in range(0, _TILE, _HALF_TILE):
+                acc_first = numba.carray(_stack_scratch(_HALF_TILE), _HALF_TILE)
+                acc_second = numba.carray(_stack_scratch(_HALF_TILE), _HALF_TILE)
+                for j in range(_HALF_TILE):
+                    acc_first[j] = 0.0
+                    acc_second[j] = 0.0
+                for k in range(width):
+                    v_first = inputs[first, k]
+                    v_second = inputs[second, k]
+                    for j in range(_HALF_TILE):
+                        w = _to_float32(weight[tile, k, half + j])
+                        acc_first[j] += w * v_first
+                        acc_second[j] += w * v_second
+                for j in range(_HALF_TILE):
+                    outputs[first, offset + half + j] += acc_first[j]
+                    outputs[second, offset + half + j] += acc_second[j]
+        if count % 2:
+            b = active[count - 1]
+            acc = numba.carray(_stack_scratch(_TILE), _TILE)
+            for j in range(_TILE):
+                acc[j] = 0.0
+            for k in range(width):
+                v = inputs[b, k]
+                for j in range(_TILE):
+                    acc[j] += _to_float32(weight[tile, k, j]) * v
+            for j in range(_TILE):
+                outputs[b, offset + j] += acc[j]
+
+
+@numba.njit(**_JIT)
+def _run(
+    # weights (stored float32, or float16 bits as uint16, for the big matrices)
+    embedding,  # (Q, R) f32
+    # the matrices are packed in tiles of output rows (see _pack): (..., N / TILE, K, TILE)
+    gate_weight,  # (L, G/TILE, 2R, TILE): inputs [x(t - dilation) | x(t)]
+    res_skip_weight,  # (L, (R + S)/TILE, G/2, TILE): residual rows, then skip rows
+    res_skip_bias,  # (L, R + S) f32
+    head_hidden_weight,  # (O/TILE, S, TILE)
+    head_hidden_bias,  # (O,) f32
+    head_out_weight,  # (Q/TILE, O, TILE)
+    head_out_bias,  # (Q,) f32
+    queue_offsets,  # (L,) int64: start of each layer's ring buffer in the queue axis
+    dilations,  # (L,) int64
+    upsample_taps,  # (hop, J) f32: weight of frame (t // hop + first_tap + j) at phase t % hop
+    first_tap,  # int: frame offset of tap 0
+    # per utterance
+    layer_bias,  # (B, L, G) f32
+    frame_projections,  # (B, F_max, L, G) f32
+    num_frames,  # (B,)
+    num_samples,  # (B,)
+    # state, updated in place
+    queues, positions, time, last_sample, rng,
+    # what to do
+    steps,  # number of time steps to run (each utterance stops at its num_samples)
+    temperature,  # float; 0 = argmax
+    teacher_inputs,  # (B, T) int64 inputs to force, or (B, 0) to feed back own samples
+    out_classes,  # (B, T) int64: the sample drawn at each step
+    out_logits,  # (B, T, Q) f32 when teacher forcing, else (B, 0, Q)
+):
+    batch, num_layers, gate_channels = layer_bias.shape
+    residual_channels = embedding.shape[1]
+    gate_in_width = 2 * residual_channels
+    half_gate = gate_channels // 2
+    skip_channels = res_skip_bias.shape[1] - residual_channels
+    output_channels = head_hidden_bias.shape[0]
+    classes = head_out_bias.shape[0]
+    hop = upsample_taps.shape[0]
+    num_taps = upsample_taps.shape[1]
+    local_conditioning = frame_projections.shape[1] > 0
+    teacher_forcing = teacher_inputs.shape[1] > 0
+    inverse_temperature = np.float32(1.0 / temperature) if temperature > 0 else np.float32(0.0)
+
+    # matrix-vector outputs are padded to whole tiles
+    gate_in = np.empty((batch, gate_in_width), np.float32)  # [x(t - d) | x(t)]
+    gate = np.empty((batch, gate_weight.shape[1] * _TILE), np.float32)
+    gated = np.empty((batch, half_gate), np.float32)
+    res_skip = np.empty((batch, res_skip_weight.shape[1] * _TILE), np.float32)
+    skip = np.empty((batch, skip_channels), np.float32)
+    hidden = np.empty((batch, head_hidden_weight.shape[0] * _TILE), np.float32)
+    logits = np.empty((batch, head_out_weight.shape[0] * _TILE), np.float32)
+    unfinished = np.empty(batch, np.int64)
+
+    for step in range(steps):
+        num_active = 0
+        for b in range(batch):
+            if time[b] < num_samples[b]:
+                unfinished[num_active] = b
+                num_active += 1
+        if num_active == 0:
+            break
+        active = unfinished[:num_active]  # the utterances still generating
+        for b in active:
+            sample = teacher_inputs[b, time[b]] if teacher_forcing else last_sample[b]
+            for r in range(residual_channels):
+                gate_in[b, residual_channels + r] = embedding[sample, r]
+            for s in range(skip_channels):
+                skip[b, s] = 0.0
+
+        for layer in range(num_layers):
+            slot0 = queue_offsets[layer]
+            for b in active:
+                slot = slot0 + positions[b, layer]
+                for r in range(residual_channels):
+                    gate_in[b, r] = queues[b, slot, r]
+                    queues[b, slot, r] = gate_in[b, residual_channels + r]
+                positions[b, layer] += 1
+                if positions[b, layer] == dilations[layer]:
+                    positions[b, layer] = 0
+                for g in range(gate_channels):
+                    gate[b, g] = layer_bias[b, layer, g]
+                if local_conditioning:
+                    frame = time[b] // hop
+                    phase = time[b] - frame * hop
+                    for j in range(num_taps):
+                        f = frame + first_tap + j
+                        if f >= 0 and f < num_frames[b]:
+                            tap = upsample_taps[phase, j]
+                            for g in range(gate_channels):
+                                gate[b, g] += tap * frame_projections[b, f, layer, g]
+            _matvec_add(gate_weight[layer], gate_in, gate, active)
+            for b in active:
+                for h in range(half_gate):
+                    # sigmoid(x) = (1 + tanh(x / 2)) / 2: one vectorizable approximation for both
+                    opening = np.float32(0.5) * _tanh(np.float32(0.5) * gate[b, half_gate + h])
+                    gated[b, h] = _tanh(gate[b, h]) * (np.float32(0.5) + opening)
+            for b in active:
+                for n in range(residual_channels + skip_channels):
+                    res_skip[b, n] = res_skip_bias[layer, n]
+            # (the last layer's residual rows are zero: 1% of the work, not worth a branch)
+            _matvec_add(res_skip_weight[layer], gated, res_skip, active)
+            for b in active:
+                for r in range(residual_channels):
+                    gate_in[b, residual_channels + r] += res_skip[b, r]
+                for s in range(skip_channels):
+                    skip[b, s] += res_skip[b, residual_channels + s]
+
+        for b in active:
+            for s in range(skip_channels):
+                skip[b, s] = max(skip[b, s], np.float32(0.0))
+        for b in active:
+            for o in range(output_channels):
+                hidden[b, o] = head_hidden_bias[o]
+            for q in range(classes):
+                logits[b, q] = head_out_bias[q]
+        _matvec_add(head_hidden_weight, skip, hidden, active)
+        for b in active:
+            for o in range(output_channels):
+                hidden[b, o] = max(hidden[b, o], np.float32(0.0))
+        _matvec_add(head_out_weight, hidden, logits, active)
+
+        for b in active:
+            t = time[b]
+            if teacher_forcing:
+                for q in range(classes):
+                    out_logits[b, t, q] = logits[b, q]
+            best = 0
+            for q in range(1, classes):
+                if logits[b, q] > logits[b, best]:
+                    best = q
+            if inverse_temperature > 0:
+                top = logits[b, best]
+                total = np.float32(0.0)
+                for q in range(classes):
+                    logits[b, q] = _exp_nonpositive((logits[b, q] - top) * inverse_temperature)
+                    total += logits[b, q]
+                # Inverse CDF. Should rounding leave the running sum short of the threshold
+                # (u within 1e-7 of 1), keep the argmax rather than an unlikely last class.
+                threshold = np.float32(_next_uniform(rng, b)) * total
+                running = np.float32(0.0)
+                for q in range(classes):
+                    running += logits[b, q]
+                    if running > threshold:
+                        best = q
+                        break
+            out_classes[b, t] = best
+            last_sample[b] = best
+            time[b] = t + 1
+
+
+# ----------------------------------------------------------------------------- host side
+def _seed_state(seed: int) -> np.uint64:
+    # Different seeds → unrelated streams (splitmix64 is a bijection, the mixing decorrelates).
+    z = (int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return np.uint64(z ^ (z >> 31))
+
+
+def _pack(matrix: np.ndarray, dtype: str) -> np.ndarray:
+    """(..., N, K) float32 → (..., ceil(N / TILE), K, TILE), zero-padded, in the stored dtype
+    (float16 as its uint16 bits, which the kernel converts with F16C)."""
+    *lead, rows, width = matrix.shape
+    tiles = -(-rows // _TILE)
+    padded = np.zeros((*lead, tiles * _TILE, width), np.float32)
+    padded[..., :rows, :] = matrix
+    packed = padded.reshape(*lead, tiles, _TILE, width).swapaxes(-1, -2)
+    if dtype == "float16":
+        if np.abs(matrix).max(initial=0.0) > 65504.0:
+            raise VocoderError("a weight exceeds the float16 range; use weights_dtype='float32'")
+        return np.ascontiguousarray(packed.astype(np.float16)).view(np.uint16)
+    return np.ascontiguousarray(packed, dtype=np.float32)
+
+
+def _unpack(packed: np.ndarray, rows: int) -> np.ndarray:
+    """The inverse of ``_pack``, as float32 (what the kernel computes with)."""
+    if packed.dtype == np.uint16:
+        packed = packed.view(np.float16)
+    *lead, tiles, width, tile = packed.shape
+    matrix = packed.astype(np.float32).swapaxes(-1, -2).reshape(*lead, tiles * tile, width)
+    return matrix[..., :rows, :]
+
+
+class Generator:
+    """Sample-by-sample generation from a trained :class:`WaveNet` (weights copied at creation).
+
+    ``weights_dtype="float16"`` stores the large matrices in half precision (half the memory
+    traffic per sample; math stays float32). Logits then differ from the model by ~1e-3.
+    """
+
+    def __init__(self, model: WaveNet, weights_dtype: str = "float32"):
+        if weights_dtype not in WEIGHT_DTYPES:
+            raise VocoderError(
+                f"weights_dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {weights_dtype!r}")
+        # A snapshot: training the model further does not change this generator.
+        self.model = model = copy.deepcopy(model).eval()
+        self.config = config = model.config
+        self.weights_dtype = weights_dtype
+        R, G, S = config.residual_channels, config.gate_channels, config.skip_channels
+        L = config.layers
+
+        def numpy(tensor: torch.Tensor) -> np.ndarray:
+            return tensor.detach().to("cpu", torch.float32).numpy().copy()
+
+        layers = model.layers
+        self.embedding = np.ascontiguousarray(numpy(model.input_embedding.weight))  # (Q, R)
+        # Conv1d weight (G, R, 2): tap 0 multiplies x[t - d], tap 1 multiplies x[t].
+        gate_weight = np.stack([
+            np.concatenate([numpy(layer.dilated_conv.weight[:, :, 0]),
+                            numpy(layer.dilated_conv.weight[:, :, 1])], axis=1)
+            for layer in layers])  # (L, G, 2R)
+        self.gate_bias = np.stack([numpy(layer.dilated_conv.bias) for layer in layers])  # (L, G)
+        res_skip_weight = np.zeros((L, R + S, G // 2), np.float32)
+        self.res_skip_bias = np.zeros((L, R + S), np.float32)
+        for index, layer in enumerate(layers):
+            if layer.residual_conv is not None:
+                res_skip_weight[index, :R] = numpy(layer.residual_conv.weight[:, :, 0])
+                self.res_skip_bias[index, :R] = numpy(layer.residual_conv.bias)
+            res_skip_weight[index, R:] = numpy(layer.skip_conv.weight[:, :, 0])
+            self.res_skip_bias[index, R:] = numpy(layer.skip_conv.bias)
+        self.gate_weight = _pack(gate_weight, weights_dtype)  # (L, G/TILE, 2R, TILE)
+        self.res_skip_weight = _pack(res_skip_weight, weights_dtype)  # (L, (R+S)/TILE, G/2, TILE)
+        self.head_hidden_weight = _pack(numpy(model.head_hidden.weight[:, :, 0]),
+                                        weights_dtype)  # (O/TILE, S, TILE)
+        self.head_hidden_bias = numpy(model.head_hidden.bias)  # (O,)
+        self.head_out_weight = _pack(numpy(model.head_out.weight[:, :, 0]),
+                                     weights_dtype)  # (Q/TILE, O, TILE)
+        self.head_out_bias = numpy(model.head_out.bias)  # (Q,)
+        dilations = np.asarray(config.dilations, np.int64)
+        self.dilations = dilations
+        self.queue_offsets = np.concatenate([[0], np.cumsum(dilations)[:-1]]).astype(np.int64)
+
+        if config.num_speakers:
+            speaker_table = numpy(model.speaker_embedding.weight)  # (N, D)
+            # Every layer's gate offset for every speaker: (N, L, G)
+            self.speaker_gate_bias = np.stack(
+                [speaker_table @ numpy(layer.speaker_proj.weight).T for layer in layers], axis=1)
+        else:
+            self.speaker_gate_bias = None
+        if config.cond_channels:
+            self.cond_weight = torch.stack([layer.cond_proj.weight.detach()[:, :, 0].float().cpu()
+                                            for layer in layers])  # (L, G, H)
+            self.upsample_taps, self.first_tap = _polyphase_taps(model)
+        else:
+            self.cond_weight = None
+            self.upsample_taps = np.zeros((1, 1), np.float32)
+            self.first_tap = 0
+
+    @classmethod
+    def load(cls, path: str | Path, weights_dtype: str = "float32") -> "Generator":
+        """A generator for the WaveNet saved at ``path`` (see ``vocoder.io.save_wavenet``)."""
+        return cls(load_wavenet(path), weights_dtype)
+
+    # -- preparation -----------------------------------------------------------------------
+    def prepare(self, features: Sequence[np.ndarray] | np.ndarray | None,
+                speakers: Sequence[int] | np.ndarray | int | None = None,
+                num_samples: Sequence[int] | int | None = None) -> PreparedBatch:
+        """Validate inputs and compute the per-utterance gate biases and frame projections.
+
+        ``features``: (B, T_frames, C) array or a list of (T_frames_i, C) arrays (None without
+        local conditioning, then ``num_samples`` gives the lengths).
+        """
+        config = self.config
+        L, G = config.layers, config.gate_channels
+        if config.cond_channels:
+            if features is None:
+                raise VocoderError(
+                    "this vocoder needs features: a list of "
+                    f"(frames, {config.cond_channels}) arrays")
+            if num_samples is not None:
+                raise VocoderError("num_samples is implied by the features; leave it out")
+            utterances = _feature_list(features, config.cond_channels)
+            frames = np.array([len(u) for u in utterances], np.int64)
+            lengths = frames * config.hop_length
+        else:
+            if features is not None:
+                raise VocoderError(
+                    "this vocoder has no local conditioning (cond_channels=0); pass features=None "
+                    "and num_samples")
+            if num_samples is None:
+                raise VocoderError("without local conditioning, give num_samples per utterance")
+            lengths = np.atleast_1d(np.asarray(num_samples, np.int64))
+            if lengths.ndim != 1 or (lengths < 0).any():
+                raise VocoderError(f"num_samples must be non-negative integers, got {num_samples}")
+            frames = np.zeros(len(lengths), np.int64)
+            utterances = []
+        batch = len(lengths)
+        speaker_ids = self._speaker_ids(speakers, batch)
+
+        layer_bias = np.repeat(self.gate_bias[None], batch, axis=0)  # (B, L, G)
+        if speaker_ids is not None:
+            layer_bias = layer_bias + self.speaker_gate_bias[speaker_ids]  # (B, L, G)
+        layer_bias = np.ascontiguousarray(layer_bias, np.float32)
+
+        max_frames = int(frames.max(initial=0))
+        frame_projections = np.zeros((batch, max_frames, L, G), np.float32)
+        if config.cond_channels:
+            with torch.no_grad():
+                for b, utterance in enumerate(utterances):
+                    if len(utterance) == 0:
+                        continue
+                    device = self.model.input_embedding.weight.device
+                    hidden = self.model.conditioning(
+                        torch.from_numpy(utterance).to(device)[None])[0].float().cpu()  # (H, F)
+                    projected = torch.einsum("lgh,hf->flg", self.cond_weight, hidden)  # (F, L, G)
+                    frame_projections[b, :len(utterance)] = projected.numpy()
+        return PreparedBatch(layer_bias, frame_projections, frames, lengths)
+
+    def _speaker_ids(self, speakers, batch: int) -> np.ndarray | None:
+        num_speakers = self.config.num_speakers
+        if not num_speakers:
+            if speakers is not None:
+                raise VocoderError("this vocoder has no speaker table (num_speakers=0); "
+                                   "pass speakers=None")
+            return None
+        if speakers is None:
+            raise VocoderError(
+                f"this vocoder has {num_speakers} speakers: give a speaker id in "
+                f"[0, {num_speakers - 1}] per utterance")
+        ids = np.asarray(speakers)
+        if ids.ndim == 0:
+            ids = np.full(batch, ids)
+        if ids.shape != (batch,) or not np.issubdtype(ids.dtype, np.integer):
+            raise VocoderError(
+                f"speakers must be {batch} integer id(s), got {np.asarray(speakers).tolist()}")
+        bad = ids[(ids < 0) | (ids >= num_speakers)]
+        if bad.size:
+            raise VocoderError(
+                f"speaker id {int(bad[0])} out of range: this vocoder has speakers "
+                f"0..{num_speakers - 1}")
+        return ids.astype(np.int64)
+
+    # -- state and the reference step ------------------------------------------------------
+    def init_state(self, batch: int, seeds: Sequence[int] | int = 0) -> GenerationState:
+        """Fresh state: silent history, silence as first input, one random stream per utterance."""
+        config = self.config
+        seeds = [seeds] * batch if isinstance(seeds, (int, np.integer)) else list(seeds)
+        if len(seeds) != batch:
+            raise VocoderError(f"got {len(seeds)} seeds for {batch} utterances")
+        # A zero layer input is what the model's causal zero padding feeds before t = 0.
+        return GenerationState(
+            queues=np.zeros((batch, int(self.dilations.sum()), config.residual_channels),
+                            np.float32),
+            positions=np.zeros((batch, config.layers), np.int64),
+            time=np.zeros(batch, np.int64),
+            last_sample=np.full(batch, silence_class(config.quantization_channels), np.int64),
+            rng=np.array([_seed_state(s) for s in seeds], np.uint64),
+        )
+
+    def step(self, state: GenerationState, prepared: PreparedBatch,
+             inputs: np.ndarray) -> np.ndarray:
+        """Reference numpy step: feed input classes (B,) at ``state.time``, return logits (B, Q).
+
+        Advances the queues, positions and time; sampling is left to the caller. The numba
+        kernel computes exactly this, only fast.
+        """
+        config = self.config
+        R = config.residual_channels
+        half = config.gate_channels // 2
+        x = self.embedding[inputs]  # (B, R)
+        skip = np.zeros((len(inputs), config.skip_channels), np.float32)  # (B, S)
+        for layer in range(config.layers):
+            slots = self.queue_offsets[layer] + state.positions[:, layer]  # (B,)
+            rows = np.arange(len(inputs))
+            past = state.queues[rows, slots].copy()  # (B, R) x from `dilation` steps ago
+            state.queues[rows, slots] = x
+            state.positions[:, layer] = (state.positions[:, layer] + 1) % self.dilations[layer]
+            gate_weight = _unpack(self.gate_weight[layer], config.gate_channels)  # (G, 2R)
+            gate = (np.concatenate([past, x], axis=1) @ gate_weight.T
+                    + prepared.layer_bias[:, layer])  # (B, G)
+            gate = gate + self._sample_conditioning(prepared, state.time, layer)  # (B, G)
+            z = np.tanh(gate[:, :half]) * (0.5 + 0.5 * np.tanh(0.5 * gate[:, half:]))  # (B, G/2)
+            res_skip_weight = _unpack(self.res_skip_weight[layer], R + config.skip_channels)
+            out = z @ res_skip_weight.T + self.res_skip_bias[layer]  # (B, R + S)
+            if layer < config.layers - 1:
+                x = x + out[:, :R]  # (B, R)
+            skip = skip + out[:, R:]  # (B, S)
+        head_hidden = _unpack(self.head_hidden_weight, config.output_channels)  # (O, S)
+        head_out = _unpack(self.head_out_weight, config.quantization_channels)  # (Q, O)
+        hidden = np.maximum(np.maximum(skip, 0.0) @ head_hidden.T
+                            + self.head_hidden_bias, 0.0)  # (B, O)
+        state.time += 1
+        return (hidden @ head_out.T + self.head_out_bias).astype(
+            np.float32)  # (B, Q)
+
+    def _sample_conditioning(self, prepared: PreparedBatch, time: np.ndarray,
+                             layer: int) -> np.ndarray:
+        batch = len(time)
+        cond = np.zeros((batch, self.config.gate_channels), np.float32)  # (B, G)
+        if not self.config.cond_channels:
+            return cond
+        hop = self.config.hop_length
+        for b in range(batch):
+            frame, phase = divmod(int(time[b]), hop)
+            for j in range(self.upsample_taps.shape[1]):
+                f = frame + self.first_tap + j
+                if 0 <= f < prepared.num_frames[b]:
+                    tap = self.upsample_taps[phase, j]
+                    cond[b] += tap * prepared.frame_projections[b, f, layer]
+        return cond
+
+    # -- the fast paths --------------------------------------------------------------------
+    def run(self, state: GenerationState, prepared: PreparedBatch, steps: int,
+            temperature: float = 1.0, teacher_inputs: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Run the numba loop for ``steps`` samples from ``state`` (in place) on this thread.
+
+        Returns the drawn classes (B, steps) — or, with ``teacher_inputs`` (B, T), also the
+        logits (B, steps, Q) of every forced step. Utterances stop at their own length.
+        """
+        batch = len(prepared.num_samples)
+        start = int(state.time[0]) if len(state.time) else 0
+        if (state.time != start).any():
+            raise VocoderError("all utterances of a state must be at the same time step")
+        classes = self.config.quantization_channels
+        horizon = start + steps
+        out_classes = np.full((batch, horizon), -1, np.int64)
+        if teacher_inputs is not None:
+            teacher_inputs = np.ascontiguousarray(teacher_inputs, np.int64)
+            if teacher_inputs.shape[0] != batch or teacher_inputs.shape[1] < horizon:
+                raise VocoderError(
+                    f"teacher_inputs must have shape ({batch}, >= {horizon}), got "
+                    f"{teacher_inputs.shape}")
+            if teacher_inputs.min(initial=0) < 0 or teacher_inputs.max(initial=0) >= classes:
+                raise VocoderError(f"teacher_inputs must be classes in [0, {classes - 1}]")
+            out_logits = np.zeros((batch, horizon, classes), np.float32)
+        else:
+            teacher_inputs = np.zeros((batch, 0), np.int64)
+            out_logits = np.zeros((batch, 0, classes), np.float32)
+        _run(self.embedding, self.gate_weight, self.res_skip_weight, self.res_skip_bias,
+             self.head_hidden_weight, self.head_hidden_bias, self.head_out_weight,
+             self.head_out_bias, self.queue_offsets, self.dilations, self.upsample_taps,
+             self.first_tap, prepared.layer_bias, prepared.frame_projections,
+             prepared.num_frames, prepared.num_samples, state.queues, state.positions,
+             state.time, state.last_sample, state.rng, steps, float(temperature),
+             teacher_inputs, out_classes, out_logits)
+        out_classes = out_classes[:, start:]
+        if teacher_inputs.shape[1]:
+            return out_classes, out_logits[:, start:]
+        return out_classes, None
+
+    def teacher_forced_logits(self, inputs: np.ndarray, features=None, speakers=None
+                              ) -> np.ndarray:
+        """Logits (B, T, Q) of the fast kernel fed the given input classes (B, T)."""
+        inputs = np.asarray(inputs, np.int64)
+        if self.config.cond_channels:
+            prepared = self.prepare(features, speakers)
+            if (prepared.num_samples != inputs.shape[1]).any():
+                raise VocoderError(
+                    f"inputs have {inputs.shape[1]} samples, features give "
+                    f"{prepared.num_samples.tolist()}")
+        else:
+            prepared = self.prepare(None, speakers, num_samples=[inputs.shape[1]] * len(inputs))
+        state = self.init_state(len(inputs))
+        _, logits = self.run(state, prepared, inputs.shape[1], teacher_inputs=inputs)
+        return logits
+
+    def generate(self, features: Sequence[np.ndarray] | np.ndarray | None = None,
+                 speakers: Sequence[int] | np.ndarray | int | None = None,
+                 temperature: float = 1.0, seed: Sequence[int] | int = 0,
+                 threads: int | None = None,
+                 num_samples: Sequence[int] | int | None = None) -> list[np.ndarray]:
+        """Generate one float32 waveform in [-1, 1] per utterance.
+
+        ``seed``: one int (utterance i then uses seed + i) or one seed per utterance; an
+        utterance's audio depends only on its own inputs and seed. ``threads`` > 1 splits the
+        batch into that many groups that run in parallel (the loop releases the GIL); None
+        means ``numba.get_num_threads()`` (all cores unless NUMBA_NUM_THREADS says otherwise).
+        """
+        if not math.isfinite(temperature) or temperature < 0:
+            raise VocoderError(f"temperature must be >= 0 (0 = argmax), got {temperature}")
+        if threads is None:
+            threads = numba.get_num_threads()
+        if threads < 1:
+            raise VocoderError(f"threads must be >= 1, got {threads}")
+        prepared = self.prepare(features, speakers, num_samples)
+        batch = len(prepared.num_samples)
+        if batch == 0:
+            return []
+        if isinstance(seed, (int, np.integer)):
+            seeds = [int(seed) + i for i in range(batch)]
+        else:
+            seeds = [int(s) for s in seed]
+        state = self.init_state(batch, seeds)
+        groups = _balanced_groups(prepared.num_samples, threads)
+        classes = np.zeros((batch, int(prepared.num_samples.max(initial=0))), np.int64)
+
+        def run_group(rows: np.ndarray) -> None:
+            part_state = state.select(rows)
+            part = prepared.select(rows)
+            drawn, _ = self.run(part_state, part, int(part.num_samples.max(initial=0)),
+                                temperature)
+            classes[rows, :drawn.shape[1]] = drawn
+
+        start = perf_counter()
+        if len(groups) == 1:
+            run_group(groups[0])
+        else:
+            with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+                list(pool.map(run_group, groups))
+        seconds = prepared.num_samples.sum() / self.config.sample_rate
+        elapsed = perf_counter() - start
+        logger.debug("generated %d utterance(s), %.2f s of audio in %.2f s on %d thread(s)",
+                     batch, seconds, elapsed, len(groups))
+        quantization = self.config.quantization_channels
+        return [mulaw_decode(classes[b, :prepared.num_samples[b]], quantization)
+                for b in range(batch)]
+
+
+def _balanced_groups(lengths: np.ndarray, groups: int) -> list[np.ndarray]:
+    """Split utterance indices into at most `groups` sets of similar total length."""
+    groups = max(1, min(groups, len(lengths)))
+    totals = [0] * groups
+    members: list[list[int]] = [[] for _ in range(groups)]
+    for index in np.argsort(-lengths, kind="stable"):
+        target = int(np.argmin(totals))
+        members[target].append(int(index))
+        totals[target] += int(lengths[index])
+    return [np.array(sorted(m), np.int64) for m in members if m]
+
+
+def _feature_list(features, cond_channels: int) -> list[np.ndarray]:
+    if isinstance(features, np.ndarray) and features.ndim == 3:
+        utterances = list(features)
+    elif isinstance(features, torch.Tensor) and features.dim() == 3:
+        utterances = list(features.detach().cpu().numpy())
+    elif isinstance(features, (list, tuple)):
+        utterances = [f.detach().cpu().numpy() if isinstance(f, torch.Tensor) else np.asarray(f)
+                      for f in features]
+    else:
+        raise VocoderError(
+            f"features must be a (batch, frames, {cond_channels}) array or a list of "
+            f"(frames, {cond_channels}) arrays, got {type(features).__name__}")
+    checked = []
+    for index, utterance in enumerate(utterances):
+        if utterance.ndim != 2 or utterance.shape[1] != cond_channels:
+            raise VocoderError(
+                f"features of utterance {index} have shape {utterance.shape}; this vocoder "
+                f"expects (frames, {cond_channels})")
+        if not np.issubdtype(utterance.dtype, np.floating):
+            raise VocoderError(
+                f"features of utterance {index} must be floating point, got {utterance.dtype}")
+        bad = ~np.isfinite(utterance)
+        if bad.any():
+            frame = int(np.argwhere(bad)[0, 0])
+            raise VocoderError(
+                f"features of utterance {index} contain NaN/inf (first at frame {frame}); "
+                "fix the feature extraction or interpolate over the gap")
+        checked.append(np.ascontiguousarray(utterance, np.float32))
+    return checked
+
+
+def _polyphase_taps(model: WaveNet) -> tuple[np.ndarray, int]:
+    """The upsampler as per-phase weights over neighbouring frames.
+
+    Returns taps (hop, J) and first_tap such that the upsampled value at sample t is
+    sum_j taps[t % hop, j] * frame[t // hop + first_tap + j] (frames outside the utterance are
+    zero, as in the model's zero padding). Read off the impulse response, so it follows
+    whatever filter training learned.
+    """
+    hop = model.config.hop_length
+    reach = 3  # frames each side; both upsample modes reach at most 2
+    impulse = torch.zeros(1, 1, 2 * reach + 1)
+    impulse[0, 0, reach] = 1.0
+    with torch.no_grad():
+        response = model.upsampler(impulse)[0, 0].numpy()  # ((2 reach + 1) hop,)
+    # Sample t = f hop + phase receives frame `reach`, i.e. frame offset reach - f, with weight
+    # response[t]; column index = offset + reach.
+    taps = np.zeros((hop, 2 * reach + 1), np.float32)
+    for f in range(2 * reach + 1):
+        taps[:, 2 * reach - f] = response[f * hop:(f + 1) * hop]
+    offsets = np.arange(-reach, reach + 1)
+    used = np.flatnonzero(np.abs(taps).max(axis=0) > 0)
+    if used.size == 0:
+        return np.zeros((hop, 1), np.float32), 0
+    if used[0] == 0 or used[-1] == 2 * reach:
+        raise VocoderError("the upsampler reaches further than the generator assumes")
+    taps = np.ascontiguousarray(taps[:, used[0]:used[-1] + 1])
+    return taps, int(offsets[used[0]])

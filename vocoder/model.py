@@ -1,0 +1,326 @@
+"""The conditional WaveNet: μ-law classes in, 256-way logits of the next sample out.
+
+Architecture (one residual layer, dilation d, R residual / G gate / S skip channels):
+
+    x (R) ──┬─ causal conv k=2, dilation d ─► (G) + cond_l(t) + speaker_l ─► tanh(a)·σ(b) ─► z (G/2)
+            │                                                                                │
+            └───────────────────────────── + ◄── residual 1×1 (R) ◄──────────────────────────┤
+                                                                   skip 1×1 (S) ─► Σ over layers
+    Σ skips ─► ReLU ─► 1×1 (O) ─► ReLU ─► 1×1 (Q logits)
+
+Local conditioning: frame features (B, T_frames, cond_channels) pass a non-causal residual conv
+stack at frame rate (wide context, negligible cost), then a linear upsampler with one learned
+filter shared by every channel brings them to the sample rate; each layer projects them into its
+gate with a 1×1 conv. Because the upsampler is linear and channel-independent it commutes with
+those projections, which is what lets the generator project at frame rate and interpolate inside
+its sample loop (see ``vocoder/generate.py``).
+
+Global conditioning: a speaker embedding table, projected into every layer's gate.
+
+Time alignment: ``forward(inputs)`` returns at position t the distribution of sample t given
+``inputs[:t+1]``, where ``inputs[t]`` is sample t-1 (``teacher_forcing_inputs`` builds that shift:
+the silence class, then the targets without the last one). Conditioning frame ``t // hop_length``
+belongs to the sample being predicted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from vocoder.mulaw import silence_class
+
+UPSAMPLE_MODES = ("repeat", "transposed")
+
+
+class VocoderError(ValueError):
+    """Bad input to the vocoder (shapes, ranges, NaN, checkpoint mismatch); the message says how."""
+
+
+@dataclass
+class WaveNetConfig:
+    sample_rate: int = 16000
+    hop_length: int = 80  # audio samples per conditioning frame
+    quantization_channels: int = 256  # μ-law classes (μ = quantization_channels - 1)
+    layers: int = 20
+    stacks: int = 2  # dilations cycle 1, 2, ..., 2**(layers/stacks - 1) in each stack
+    residual_channels: int = 64
+    gate_channels: int = 128  # before the tanh/sigmoid split; the gated output has half of it
+    skip_channels: int = 128
+    output_channels: int | None = None  # hidden width of the 2-layer head; None → skip_channels
+    cond_channels: int = 0  # frame feature dimension; 0 = no local conditioning
+    cond_hidden: int = 128  # width of the frame-rate conditioning network
+    cond_layers: int = 4  # residual conv blocks at frame rate
+    cond_kernel: int = 5  # their (odd, non-causal) kernel size in frames
+    upsample: str = "repeat"  # "repeat": repeat + learned conv; "transposed": transposed conv
+    num_speakers: int = 0  # 0 = no global conditioning
+    speaker_dim: int = 16
+
+    def __post_init__(self) -> None:
+        if self.output_channels is None:
+            self.output_channels = self.skip_channels
+        positive = ("sample_rate", "hop_length", "layers", "stacks", "residual_channels",
+                    "gate_channels", "skip_channels", "output_channels", "cond_hidden",
+                    "cond_kernel", "speaker_dim")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise VocoderError(
+                    f"WaveNetConfig.{name} must be a positive integer, got {value!r}")
+        for name in ("cond_channels", "cond_layers", "num_speakers"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise VocoderError(f"WaveNetConfig.{name} must be an integer >= 0, got {value!r}")
+        if self.quantization_channels < 2:
+            raise VocoderError(
+                "WaveNetConfig.quantization_channels must be >= 2, got "
+                f"{self.quantization_channels}")
+        if self.layers % self.stacks:
+            raise VocoderError(
+                f"WaveNetConfig: layers ({self.layers}) must be a multiple of stacks "
+                f"({self.stacks})")
+        if self.gate_channels % 2:
+            raise VocoderError(
+                f"WaveNetConfig.gate_channels must be even (tanh and sigmoid halves), "
+                f"got {self.gate_channels}")
+        if self.cond_kernel % 2 == 0:
+            raise VocoderError(
+                "WaveNetConfig.cond_kernel must be odd (centred, non-causal), got "
+                f"{self.cond_kernel}")
+        if self.upsample not in UPSAMPLE_MODES:
+            raise VocoderError(
+                f"WaveNetConfig.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
+                f"got {self.upsample!r}")
+
+    @property
+    def dilations(self) -> list[int]:
+        per_stack = self.layers // self.stacks
+        return [2 ** (i % per_stack) for i in range(self.layers)]
+
+    @property
+    def receptive_field(self) -> int:
+        """Samples of input that one output sample sees (kernel 2 → one extra per dilation)."""
+        return sum(self.dilations) + 1
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "WaveNetConfig":
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise VocoderError(
+                f"unknown WaveNet config key(s) {', '.join(unknown)}; known keys: "
+                f"{', '.join(sorted(known))}")
+        return cls(**values)
+
+
+def teacher_forcing_inputs(target_classes: torch.Tensor, quantization_channels: int = 256
+                           ) -> torch.Tensor:
+    """Targets (B, T) → model inputs (B, T): the silence class, then targets[:, :-1]."""
+    start = torch.full_like(target_classes[:, :1], silence_class(quantization_channels))
+    return torch.cat([start, target_classes[:, :-1]], dim=1)  # (B, T)
+
+
+class ConditioningNetwork(nn.Module):
+    """Frame features → hidden frame features, non-causal residual conv stack at frame rate."""
+
+    def __init__(self, config: WaveNetConfig):
+        super().__init__()
+        padding = config.cond_kernel // 2
+        self.input_conv = nn.Conv1d(config.cond_channels, config.cond_hidden, config.cond_kernel,
+                                    padding=padding)
+        self.blocks = nn.ModuleList(
+            nn.Conv1d(config.cond_hidden, config.cond_hidden, config.cond_kernel, padding=padding)
+            for _ in range(config.cond_layers))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        h = self.input_conv(features.transpose(1, 2))  # (B, H, T_frames)
+        for conv in self.blocks:
+            h = h + conv(F.leaky_relu(h, 0.2))  # (B, H, T_frames)
+        return h
+
+
+class Upsampler(nn.Module):
+    """Frame rate → sample rate with one learned filter shared by all channels.
+
+    Linear, bias-free and channel-independent on purpose: it then commutes with the per-layer
+    1×1 projections, so generation can project at frame rate and interpolate per sample.
+    Both modes start as linear interpolation between frame centres.
+    """
+
+    def __init__(self, hop_length: int, mode: str):
+        super().__init__()
+        self.hop_length = hop_length
+        self.mode = mode
+        if mode == "repeat":
+            # Repeat each frame hop times, then smooth over ±hop samples.
+            self.filter = nn.Conv1d(1, 1, 2 * hop_length + 1, padding=hop_length, bias=False)
+            box = torch.zeros(2 * hop_length + 1)
+            start = hop_length - hop_length // 2
+            box[start:start + hop_length] = 1.0 / hop_length
+            with torch.no_grad():
+                self.filter.weight.copy_(box.view(1, 1, -1))
+        else:
+            self.filter = nn.ConvTranspose1d(1, 1, 2 * hop_length, stride=hop_length, bias=False)
+            centre = hop_length - 0.5
+            triangle = 1.0 - (torch.arange(2 * hop_length) - centre).abs() / hop_length
+            with torch.no_grad():
+                self.filter.weight.copy_(triangle.clamp(min=0.0).view(1, 1, -1))
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        batch, channels, num_frames = frames.shape
+        x = frames.reshape(batch * channels, 1, num_frames)  # (B*C, 1, T_frames)
+        num_samples = num_frames * self.hop_length
+        if self.mode == "repeat":
+            x = self.filter(x.repeat_interleave(self.hop_length, dim=2))  # (B*C, 1, T)
+        else:
+            x = self.filter(x)  # (B*C, 1, (T_frames + 1) * hop)
+            start = self.hop_length // 2  # centre each frame's triangle on its own hop
+            x = x[:, :, start:start + num_samples]  # (B*C, 1, T)
+        return x.reshape(batch, channels, num_samples)  # (B, C, T)
+
+
+class ResidualLayer(nn.Module):
+    def __init__(self, config: WaveNetConfig, dilation: int, has_residual: bool):
+        super().__init__()
+        self.dilation = dilation
+        self.dilated_conv = nn.Conv1d(config.residual_channels, config.gate_channels,
+                                      kernel_size=2, dilation=dilation)
+        self.cond_proj = (nn.Conv1d(config.cond_hidden, config.gate_channels, 1, bias=False)
+                          if config.cond_channels else None)
+        self.speaker_proj = (nn.Linear(config.speaker_dim, config.gate_channels, bias=False)
+                             if config.num_speakers else None)
+        self.skip_conv = nn.Conv1d(config.gate_channels // 2, config.skip_channels, 1)
+        # The last layer's residual output would feed nothing.
+        self.residual_conv = (nn.Conv1d(config.gate_channels // 2, config.residual_channels, 1)
+                              if has_residual else None)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None,
+                speaker: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        gate = self.dilated_conv(F.pad(x, (self.dilation, 0)))  # (B, G, T) causal
+        if self.cond_proj is not None:
+            gate = gate + self.cond_proj(cond)  # (B, G, T)
+        if self.speaker_proj is not None:
+            gate = gate + self.speaker_proj(speaker).unsqueeze(2)  # (B, G, T)
+        filt, gate_open = gate.chunk(2, dim=1)  # (B, G/2, T) each
+        z = torch.tanh(filt) * torch.sigmoid(gate_open)  # (B, G/2, T)
+        skip = self.skip_conv(z)  # (B, S, T)
+        if self.residual_conv is not None:
+            x = x + self.residual_conv(z)  # (B, R, T)
+        return x, skip
+
+
+class WaveNet(nn.Module):
+    def __init__(self, config: WaveNetConfig):
+        super().__init__()
+        self.config = config
+        self.input_embedding = nn.Embedding(config.quantization_channels, config.residual_channels)
+        if config.cond_channels:
+            self.conditioning_network = ConditioningNetwork(config)
+            self.upsampler = Upsampler(config.hop_length, config.upsample)
+        else:
+            self.conditioning_network = None
+            self.upsampler = None
+        self.speaker_embedding = (nn.Embedding(config.num_speakers, config.speaker_dim)
+                                  if config.num_speakers else None)
+        dilations = config.dilations
+        self.layers = nn.ModuleList(
+            ResidualLayer(config, d, has_residual=i < config.layers - 1)
+            for i, d in enumerate(dilations))
+        self.head_hidden = nn.Conv1d(config.skip_channels, config.output_channels, 1)
+        self.head_out = nn.Conv1d(config.output_channels, config.quantization_channels, 1)
+
+    def conditioning(self, features: torch.Tensor) -> torch.Tensor:
+        """Frame features (B, T_frames, cond_channels) → hidden frames (B, cond_hidden, T_frames).
+
+        Exposed so that training can attach auxiliary frame-rate heads to it.
+        """
+        self._check_features(features)
+        return self.conditioning_network(features)
+
+    def upsampled_conditioning(self, features: torch.Tensor) -> torch.Tensor:
+        """Frame features (B, T_frames, C) → sample-rate conditioning (B, cond_hidden, T)."""
+        return self.upsampler(self.conditioning(features))
+
+    def forward(self, audio_classes: torch.Tensor, features: torch.Tensor | None = None,
+                speaker: torch.Tensor | None = None) -> torch.Tensor:
+        """μ-law input classes (B, T) → logits (B, Q, T); position t predicts the sample after
+        ``audio_classes[:, t]`` (see ``teacher_forcing_inputs``)."""
+        config = self.config
+        if audio_classes.dim() != 2 or audio_classes.dtype != torch.long:
+            raise VocoderError(
+                f"audio_classes must be an int64 tensor of shape (batch, samples), got "
+                f"{audio_classes.dtype} {tuple(audio_classes.shape)}")
+        batch, num_samples = audio_classes.shape
+        if audio_classes.numel() and (audio_classes.min() < 0
+                                      or audio_classes.max() >= config.quantization_channels):
+            raise VocoderError(
+                f"audio_classes must lie in [0, {config.quantization_channels - 1}]; "
+                "encode audio with vocoder.mulaw.mulaw_encode")
+        cond = None
+        if config.cond_channels:
+            if features is None:
+                raise VocoderError(
+                    f"this WaveNet is locally conditioned: pass features of shape "
+                    f"(batch, frames, {config.cond_channels})")
+            self._check_features(features)
+            if features.shape[0] != batch or features.shape[1] * config.hop_length != num_samples:
+                raise VocoderError(
+                    f"features {tuple(features.shape)} do not match audio "
+                    f"{tuple(audio_classes.shape)}: "
+                    f"need the same batch and frames * hop_length ({config.hop_length}) == samples")
+            cond = self.upsampled_conditioning(features)  # (B, H, T)
+        elif features is not None:
+            raise VocoderError("this WaveNet has no local conditioning (cond_channels=0); "
+                               "pass features=None")
+        speaker_vector = None
+        if config.num_speakers:
+            speaker_vector = self.speaker_embedding(self._checked_speaker(speaker, batch))  # (B, D)
+        elif speaker is not None:
+            raise VocoderError("this WaveNet has no speaker table (num_speakers=0); "
+                               "pass speaker=None")
+
+        x = self.input_embedding(audio_classes).transpose(1, 2)  # (B, R, T)
+        skip_sum = torch.zeros(batch, config.skip_channels, num_samples,
+                               device=x.device, dtype=x.dtype)  # (B, S, T)
+        for layer in self.layers:
+            x, skip = layer(x, cond, speaker_vector)
+            skip_sum = skip_sum + skip
+        hidden = F.relu(self.head_hidden(F.relu(skip_sum)))  # (B, O, T)
+        return self.head_out(hidden)  # (B, Q, T)
+
+    def _check_features(self, features: torch.Tensor) -> None:
+        config = self.config
+        if self.conditioning_network is None:
+            raise VocoderError("this WaveNet has no local conditioning (cond_channels=0)")
+        if features.dim() != 3 or features.shape[2] != config.cond_channels:
+            raise VocoderError(
+                f"features must have shape (batch, frames, {config.cond_channels}), got "
+                f"{tuple(features.shape)}")
+        if not features.is_floating_point():
+            raise VocoderError(f"features must be floating point, got {features.dtype}")
+
+    def _checked_speaker(self, speaker: torch.Tensor | None, batch: int) -> torch.Tensor:
+        num_speakers = self.config.num_speakers
+        if speaker is None:
+            raise VocoderError(
+                f"this WaveNet has {num_speakers} speakers: pass speaker ids (batch,) in "
+                f"[0, {num_speakers - 1}]")
+        if speaker.shape != (batch,) or speaker.dtype != torch.long:
+            raise VocoderError(
+                f"speaker must be an int64 tensor of shape ({batch},), got {speaker.dtype} "
+                f"{tuple(speaker.shape)}")
+        if speaker.min() < 0 or speaker.max() >= num_speakers:
+            raise VocoderError(
+                f"speaker id out of range: got {speaker.min().item()}..{speaker.max().item()}, "
+                f"this model has speakers 0..{num_speakers - 1}")
+        return speaker
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
