@@ -232,3 +232,15 @@ def test_analyze_unknown_speaker_is_one_line(tiny_voice, capsys):
     code, _, err = run_cli(["analyze", "Hello.", "--speaker", "nobody", "--voice",
                             str(tiny_voice)], capsys)
     assert code != 0 and "unknown speaker" in err and len(err.strip().splitlines()) == 1
+
+
+def test_export_voice_command_writes_an_identical_voice(tiny_voice, tiny_prepared, tmp_path,
+                                                        capsys):
+    out = tmp_path / "exported"
+    code, _, err = run_cli(["export-voice", "--prep", str(tiny_prepared), "--prosody",
+                            str(tiny_voice.parent / "prosody"), "--wavenet",
+                            str(tiny_voice.parent / "wavenet"), "-o", str(out)], capsys)
+    assert code == 0, err
+    for name in ("duration.safetensors", "pitch.safetensors", "wavenet.safetensors"):
+        assert (out / name).read_bytes() == (tiny_voice / name).read_bytes()
+    assert read_voice(out).speakers == read_voice(tiny_voice).speakers

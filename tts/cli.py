@@ -372,6 +372,27 @@ def speakers(voice: str | None, as_json: bool) -> None:
                    f"{info['source']}")
 
 
+@cli.command("export-voice")
+@click.option("--prep", required=True, type=click.Path(file_okay=False),
+              help="The prepared corpus the models were trained on.")
+@click.option("--prosody", required=True, type=click.Path(file_okay=False),
+              help="Experiment directory of `python -m frontend.prosody_train`.")
+@click.option("--wavenet", required=True, type=click.Path(file_okay=False),
+              help="Experiment directory of `python -m vocoder.train` (its EMA weights).")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Voice directory to write (replaced atomically if it exists).")
+@click.option("--name", default="voice", show_default=True, help="Name stored in voice.json.")
+@click.option("--temperature", type=float, default=1.0, show_default=True,
+              help="Default sampling temperature of the voice.")
+def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, name: str,
+                         temperature: float) -> None:
+    """Assemble a voice directory (voice.json + safetensors) from trained checkpoints."""
+    from tts.voice import export_voice
+
+    directory = export_voice(prep, prosody, wavenet, output, name=name, temperature=temperature)
+    click.echo(f"wrote voice {directory}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns every expected failure into one line on stderr."""
     try:
