@@ -63,7 +63,7 @@ class DurationConfig:
     conv_layers: int = 3  # residual conv blocks over the phoneme sequence
     kernel: int = 5  # odd, in phonemes
     gru_layers: int = 1  # bidirectional, hidden/2 per direction
-    dropout: float = 0.1
+    dropout: float = 0.2
     speakers: list[str] = field(default_factory=list)  # speaker ids by index, for messages
 
     def __post_init__(self) -> None:
@@ -85,7 +85,7 @@ class PitchConfig:
     # on CPU, and intonation moves slower than that; the frame-rate layers add the detail.
     downsample: int = 8
     gru_layers: int = 1  # bidirectional, hidden/2 per direction, at the downsampled rate
-    dropout: float = 0.1
+    dropout: float = 0.2
     speakers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
