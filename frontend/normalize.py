@@ -431,7 +431,8 @@ def _expand_abbreviation(match: re.Match) -> str:
             previous[0].isdigit() or (_is_capitalized(previous) and not previous_starts))
         if after_street_name:
             return street + period
-        if name_follows:
+        # At the start of the text "Dr. Who ..." is a title even before a sentence-starter word.
+        if name_follows or (not previous and _is_capitalized(following)):
             return title
         return (title if abbr == "Dr" else street) + period if dot else match.group()
     if abbr in _TITLES:

@@ -227,6 +227,7 @@ On May 5, 2019, Dr. Smith left. → on may fifth, twenty nineteen, doctor smith 
 12 Elm Dr. → twelve elm drive.
 She lives on Elm Dr. → she lives on elm drive.
 He lives on Elm Dr. near the park. → he lives on elm drive near the park.
+Dr. Who lives on Elm Dr. now. → doctor who lives on elm drive now.
 St. John is here. → saint john is here.
 I live on Main St. The house is red. → i live on main street. the house is red.
 Mr. and Mrs. Jones met Ms. Lee. → mister and missus jones met miz lee.
