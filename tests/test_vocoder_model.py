@@ -155,6 +155,27 @@ def test_upsampler_is_linear_and_commutes_with_channel_projections(mode):
                                rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", ["repeat", "transposed"])
+@pytest.mark.parametrize("margin", [0, 1, 2])
+def test_polyphase_upsampler_equals_its_convolution(mode, margin):
+    """Training and generation use the (3, hop) polyphase form; it must equal the definition."""
+    upsampler = Upsampler(hop_length=10, mode=mode)
+    with torch.no_grad():
+        upsampler.filter.weight.normal_()
+        frames = torch.randn(2, 4, 9)  # (B, C, T_frames)
+        expected = upsampler.convolve(frames)[:, :, margin * 10:(9 - margin) * 10]
+        polyphase = upsampler(frames, margin=margin)
+    assert polyphase.shape == (2, 4, (9 - 2 * margin) * 10)
+    torch.testing.assert_close(polyphase, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_polyphase_upsampler_passes_gradients_to_the_filter():
+    upsampler = Upsampler(hop_length=8, mode="repeat")
+    upsampler(torch.randn(1, 3, 5)).square().sum().backward()
+    assert upsampler.filter.weight.grad is not None
+    assert upsampler.filter.weight.grad.abs().sum() > 0
+
+
 def test_upsampler_starts_as_interpolation():
     frames = torch.full((1, 1, 6), 3.0)
     for mode in ("repeat", "transposed"):

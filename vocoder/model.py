@@ -12,8 +12,8 @@ Local conditioning: frame features (B, T_frames, cond_channels) pass a non-causa
 stack at frame rate (wide context, negligible cost), then a linear upsampler with one learned
 filter shared by every channel brings them to the sample rate; each layer projects them into its
 gate with a 1×1 conv. Because the upsampler is linear and channel-independent it commutes with
-those projections, which is what lets the generator project at frame rate and interpolate inside
-its sample loop (see ``vocoder/generate.py``).
+those projections, so both training and the generator project at frame rate and interpolate
+afterwards (the generator inside its sample loop, see ``vocoder/generate.py``).
 
 Global conditioning: a speaker embedding table, projected into every layer's gate.
 
@@ -173,7 +173,8 @@ class Upsampler(nn.Module):
             with torch.no_grad():
                 self.filter.weight.copy_(triangle.clamp(min=0.0).view(1, 1, -1))
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+    def convolve(self, frames: torch.Tensor) -> torch.Tensor:
+        """The upsampler as its definition: (B, C, T_frames) → (B, C, T_frames * hop)."""
         batch, channels, num_frames = frames.shape
         x = frames.reshape(batch * channels, 1, num_frames)  # (B*C, 1, T_frames)
         num_samples = num_frames * self.hop_length
@@ -184,6 +185,38 @@ class Upsampler(nn.Module):
             start = self.hop_length // 2  # centre each frame's triangle on its own hop
             x = x[:, :, start:start + num_samples]  # (B*C, 1, T)
         return x.reshape(batch, channels, num_samples)  # (B, C, T)
+
+    def phase_taps(self) -> torch.Tensor:
+        """(3, hop): sample f·hop + p is sum_k taps[k, p] · frame[f + k - 1].
+
+        Both modes' filters span at most one frame either side, so three frames cover every
+        sample. Read off the impulse response, so gradients reach the learned filter.
+        """
+        impulse = torch.zeros(1, 1, 3, device=self.filter.weight.device,
+                              dtype=self.filter.weight.dtype)
+        impulse[0, 0, 1] = 1.0
+        response = self.convolve(impulse)[0, 0]  # (3 hop,)
+        # The impulse (frame 1) is offset 1 - f from samples of frame f: flip to order by offset.
+        return response.view(3, self.hop_length).flip(0)  # (3, hop)
+
+    def forward(self, frames: torch.Tensor, margin: int = 0,
+                taps: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, C, T_frames) → (B, C, (T_frames - 2 margin) · hop), equal to ``convolve``.
+
+        ``margin`` frames at each end are context only: the samples of the frames between
+        are returned, computed with their neighbours (zeros beyond the ends). Polyphase form:
+        three shifted frame sequences times a (3, hop) matrix, a fraction of the cost of
+        convolving at the sample rate.
+        """
+        if taps is None:
+            taps = self.phase_taps()
+        batch, channels, num_frames = frames.shape
+        kept = num_frames - 2 * margin
+        padded = F.pad(frames, (1, 1))  # (B, C, T_frames + 2)
+        shifted = torch.stack([padded[:, :, margin + k:margin + k + kept] for k in range(3)],
+                              dim=3)  # (B, C, kept, 3)
+        samples = torch.matmul(shifted, taps.to(frames.dtype))  # (B, C, kept, hop)
+        return samples.reshape(batch, channels, kept * self.hop_length)  # (B, C, T)
 
 
 class ResidualLayer(nn.Module):
@@ -201,11 +234,18 @@ class ResidualLayer(nn.Module):
         self.residual_conv = (nn.Conv1d(config.gate_channels // 2, config.residual_channels, 1)
                               if has_residual else None)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None,
-                speaker: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, cond_frames: torch.Tensor | None,
+                speaker: torch.Tensor | None, upsampler: Upsampler | None = None,
+                taps: torch.Tensor | None = None, margin: int = 0
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``cond_frames`` (B, H, T_frames + 2 margin) are the conditioning network's frames;
+        ``taps`` the upsampler's ``phase_taps()``, computed once per forward."""
         gate = self.dilated_conv(F.pad(x, (self.dilation, 0)))  # (B, G, T) causal
         if self.cond_proj is not None:
-            gate = gate + self.cond_proj(cond)  # (B, G, T)
+            # Project at frame rate, then upsample: equal to the reverse order (the upsampler is
+            # linear and per-channel) at 1/hop of the projection's cost.
+            projected = self.cond_proj(cond_frames)  # (B, G, T_frames + 2 margin)
+            gate = gate + upsampler(projected, margin=margin, taps=taps)  # (B, G, T)
         if self.speaker_proj is not None:
             gate = gate + self.speaker_proj(speaker).unsqueeze(2)  # (B, G, T)
         filt, gate_open = gate.chunk(2, dim=1)  # (B, G/2, T) each
@@ -275,7 +315,7 @@ class WaveNet(nn.Module):
                     f"features {tuple(features.shape)} do not match audio "
                     f"{tuple(audio_classes.shape)}: "
                     f"need the same batch and frames * hop_length ({config.hop_length}) == samples")
-            cond = self.upsampled_conditioning(features)  # (B, H, T)
+            cond = self.conditioning(features)  # (B, H, T_frames)
         elif features is not None:
             raise VocoderError("this WaveNet has no local conditioning (cond_channels=0); "
                                "pass features=None")
@@ -289,8 +329,9 @@ class WaveNet(nn.Module):
         x = self.input_embedding(audio_classes).transpose(1, 2)  # (B, R, T)
         skip_sum = torch.zeros(batch, config.skip_channels, num_samples,
                                device=x.device, dtype=x.dtype)  # (B, S, T)
+        taps = self.upsampler.phase_taps() if self.upsampler is not None else None  # (3, hop)
         for layer in self.layers:
-            x, skip = layer(x, cond, speaker_vector)
+            x, skip = layer(x, cond, speaker_vector, self.upsampler, taps)
             skip_sum = skip_sum + skip
         hidden = F.relu(self.head_hidden(F.relu(skip_sum)))  # (B, O, T)
         return self.head_out(hidden)  # (B, Q, T)

@@ -223,16 +223,17 @@ class TrainingModel(nn.Module):
         # The upsampler mixes each frame with its neighbours only: one context frame is enough.
         margin = min(context, 1)
         near = hidden[:, :, context - margin:context + num_frames + margin]  # (B, H, W + 2m)
-        cond = wavenet.upsampler(near)[:, :, margin * hop:margin * hop + num_samples]  # (B, H, L)
-        # The rest is WaveNet.forward after its conditioning (it cannot take precomputed
-        # conditioning); tests check the two agree.
+        upsampler = wavenet.upsampler
+        taps = upsampler.phase_taps() if upsampler is not None else None  # (3, hop)
+        # The rest is WaveNet.forward after its conditioning network (it cannot take
+        # precomputed conditioning); tests check the two agree.
         speaker_vector = (wavenet.speaker_embedding(speaker)
                           if wavenet.speaker_embedding is not None else None)  # (B, D)
         x = wavenet.input_embedding(inputs).transpose(1, 2)  # (B, R, L)
         skip_sum = torch.zeros(inputs.shape[0], wavenet.config.skip_channels, num_samples,
                                device=x.device, dtype=x.dtype)  # (B, S, L)
         for layer in wavenet.layers:
-            x, skip = layer(x, cond, speaker_vector)
+            x, skip = layer(x, near, speaker_vector, upsampler, taps, margin)
             skip_sum = skip_sum + skip
         logits = wavenet.head_out(F.relu(wavenet.head_hidden(F.relu(skip_sum))))  # (B, Q, L)
         mel = None
