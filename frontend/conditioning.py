@@ -77,6 +77,29 @@ def wavenet_conditioning(
     )  # (T, C)
 
 
+def renormalize_log_f0(conditioning: np.ndarray, from_mean: float, from_std: float,
+                       to_mean: float, to_std: float) -> np.ndarray:
+    """Conditioning built with one set of log-F0 statistics, re-expressed in another.
+
+    Only the log-F0 column changes (``(log F0 - to_mean) / to_std``); returns a new (T, C)
+    float32 array. For driving a voice with a prepared corpus whose ``stats.json`` differs
+    from the one the voice was trained with.
+    """
+    conditioning = np.array(conditioning, dtype=np.float32)  # a copy
+    if conditioning.ndim != 2 or conditioning.shape[1] != conditioning_channels():
+        raise ValueError(f"conditioning must be (T, {conditioning_channels()}), got "
+                         f"{conditioning.shape}")
+    for value in (from_mean, from_std, to_mean, to_std):
+        if not np.isfinite(value):
+            raise ValueError("log-F0 statistics must be finite")
+    if from_std <= 0 or to_std <= 0:
+        raise ValueError(f"log-F0 std must be > 0, got {from_std} and {to_std}")
+    log_f0 = conditioning[:, LOG_F0_COLUMN].astype(np.float64) * from_std + from_mean  # (T,)
+    conditioning[:, LOG_F0_COLUMN] = (log_f0 - to_mean) / to_std
+    return conditioning
+
+
 __all__ = [
-    "LOG_F0_COLUMN", "VOICED_COLUMN", "conditioning_channels", "wavenet_conditioning",
+    "LOG_F0_COLUMN", "VOICED_COLUMN", "conditioning_channels", "renormalize_log_f0",
+    "wavenet_conditioning",
 ]

@@ -1,5 +1,6 @@
 """The Synthesizer API, `tts say` and `tts speakers`, on a tiny voice trained in the test from a
-tiny real corpus (flite, 2 speakers × 3 sentences) through the project's own recipes."""
+tiny real corpus (flite, 2 speakers × 3 sentences) through the project's own recipes
+(the ``tiny_voice`` fixture of conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,29 +18,6 @@ import soundfile as sf
 from tts.cli import main
 from tts.synthesizer import SynthesisError, Synthesizer
 from tts.voice import VoiceError, read_voice
-
-
-@pytest.fixture(scope="session")
-def tiny_voice(tiny_prepared, tmp_path_factory) -> Path:
-    from frontend.prosody_train import TrainConfig as ProsodyTrainConfig
-    from frontend.prosody_train import train as train_prosody
-    from tts.voice import export_voice
-    from vocoder.model import WaveNetConfig
-    from vocoder.train import TrainConfig, train
-
-    root = tmp_path_factory.mktemp("tiny_voice")
-    prosody_exp, wavenet_exp = root / "prosody", root / "wavenet"
-    small = ProsodyTrainConfig(steps=8, batch_size=2, warmup_steps=1, valid_every=4, log_every=4)
-    train_prosody("duration", tiny_prepared, prosody_exp, small,
-                  ["hidden=16", "conv_layers=1", "speaker_dim=4"])
-    train_prosody("pitch", tiny_prepared, prosody_exp, small,
-                  ["hidden=16", "frame_hidden=8", "conv_layers=1", "speaker_dim=4"])
-    train(TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(wavenet_exp), batch_size=2,
-                      window_frames=8, max_steps=4, warmup_steps=1, eval_every=4, ckpt_every=4,
-                      log_every=2, val_windows=2, aux_mel_bands=16, num_threads=1),
-          WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
-                        skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4))
-    return export_voice(tiny_prepared, prosody_exp, wavenet_exp, root / "voice", name="tiny")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ Layered like Piper's API, each layer usable alone:
 
 ``synthesize`` and ``stream`` chain the three. Several sentences are vocoded together in one
 batched call that splits the batch across threads (the generation loop releases the GIL).
+``vocode_conditioning`` is layer 3 for conditioning that did not come from ``plan`` (copy
+synthesis from a prepared corpus's ground truth).
 """
 
 from __future__ import annotations
@@ -163,10 +165,41 @@ class Synthesizer:
         """One float32 waveform per plan, generated as one batch across ``self.threads``."""
         if not plans:
             return []
+        return self.vocode_conditioning([p.conditioning for p in plans],
+                                        [p.speaker_index for p in plans], seeds=seeds,
+                                        temperature=temperature)
+
+    def vocode_conditioning(self, conditioning: list[np.ndarray], speaker_indices: list[int],
+                            *, seeds: list[int],
+                            temperature: float | None = None) -> list[np.ndarray]:
+        """``vocode`` for conditioning that did not come from ``plan``: one waveform per (T, C)
+        array, ``hop_length`` samples per frame.
+
+        The arrays must be built like ``plan``'s (``frontend.conditioning``), with log-F0
+        normalized by this voice's ``conditioning`` statistics; for example a prepared
+        corpus's ground-truth ``cond`` files (copy synthesis), after renormalizing if the
+        corpus's ``stats.json`` differs from the voice's.
+        """
+        if len(conditioning) != len(speaker_indices) or len(conditioning) != len(seeds):
+            raise SynthesisError(
+                f"give one speaker index and one seed per conditioning array: got "
+                f"{len(conditioning)} arrays, {len(speaker_indices)} speakers, {len(seeds)} seeds")
+        if not conditioning:
+            return []
+        channels = int(self.voice.conditioning["channels"])
+        conditioning = [np.asarray(f, np.float32) for f in conditioning]
+        for features in conditioning:
+            if features.ndim != 2 or features.shape[1] != channels:
+                raise SynthesisError(f"conditioning must be (frames, {channels}) arrays for this "
+                                     f"voice, got shape {features.shape}")
+        for index in speaker_indices:
+            if not 0 <= int(index) < len(self._speakers):
+                raise SynthesisError(f"speaker index {index} is out of range: this voice has "
+                                     f"{len(self._speakers)} speakers")
         audio = self.generator.generate(
-            [p.conditioning for p in plans], [p.speaker_index for p in plans],
+            conditioning, [int(i) for i in speaker_indices],
             temperature=self.temperature if temperature is None else temperature,
-            seed=seeds, threads=min(self.threads, len(plans)))
+            seed=list(seeds), threads=min(self.threads, len(conditioning)))
         return [np.clip(a, -1.0, 1.0).astype(np.float32) for a in audio]
 
     # -- whole pipeline ----------------------------------------------------------------------

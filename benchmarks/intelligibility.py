@@ -1,0 +1,405 @@
+"""Intelligibility of a voice per speaker: ASR word error rate, and distance from its flite teacher.
+
+For every speaker of the voice, held-out sentences (``recipes.demo.sentences.heldout_sentences``,
+never used for training) are spoken through the public ``Synthesizer.synthesize`` and
+transcribed by pocketsphinx (bundled en-us models). The same sentences are rendered by the
+speaker's teacher, the flite command line in its ``source`` field, and measured the same way.
+Per speaker the table gives:
+
+    WER          edits / reference words over the speaker's sentences, synthesized speech
+    teacher WER  the same for the flite renderings (the ceiling: pocketsphinx's own errors)
+    MCD          mel-cepstral distortion (dB, coefficients 1..24, DTW-aligned) from the teacher
+    F0 RMSE      cents, on frames voiced in both after the same alignment
+    copy ...     with --prep: the voice's WaveNet driven by the ground-truth conditioning
+                 (real durations and F0) of test-split recordings, its WER, the recordings'
+                 own WER, and its MCD from the recording. This isolates the vocoder's errors
+                 from the prosody models'.
+
+The metrics live in ``tts.evaluation``. The last line is ``worst_wer X``: the worst speaker's
+WER of synthesized speech, in %.
+
+    python benchmarks/intelligibility.py                      # the bundled voice, all speakers
+    python benchmarks/intelligibility.py --voice my-voice --sentences 5 --speakers p225,p226 \\
+        --prep data/demo/prep --copy-utterances 3 --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # recipes/ is not an installed package
+
+from frontend.audio import AudioError, load_audio  # noqa: E402
+from frontend.conditioning import renormalize_log_f0  # noqa: E402
+from recipes.demo.flite import FliteError, parse_flite_args, render  # noqa: E402
+from recipes.demo.sentences import heldout_sentences  # noqa: E402
+from tts.evaluation import (  # noqa: E402
+    Comparison,
+    EvaluationError,
+    Recognizer,
+    analyze,
+    compare,
+    mean_mcd,
+    pooled_f0_rmse,
+    transcript_words,
+    word_errors,
+)
+from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
+from tts.voice import Speaker, VoiceError  # noqa: E402
+
+logger = logging.getLogger("intelligibility")
+
+PROG = "intelligibility"
+HELDOUT_SEED = 0  # the sentence set is fixed; --seed only changes the WaveNet's sampling
+_SETF_SHORT = {"int_f0_target_mean": "f0", "int_f0_target_stddev": "f0sd",
+               "duration_stretch": "dur"}
+
+
+class BenchmarkError(ValueError):
+    """Unusable benchmark input; the message says what to change."""
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--voice", default=None, help="voice directory (default: the bundled one)")
+    parser.add_argument("--sentences", type=int, default=20,
+                        help="held-out sentences per speaker (default 20)")
+    parser.add_argument("--speakers", default=None,
+                        help="comma-separated speaker ids (default: all of the voice's)")
+    parser.add_argument("--prep", default=None,
+                        help="prepared corpus: enables copy synthesis from its test split")
+    parser.add_argument("--copy-utterances", type=int, default=5,
+                        help="test-split utterances per speaker for copy synthesis (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed of the WaveNet")
+    parser.add_argument("--json", default=None, help="write every result to this JSON file")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="sentences synthesized in parallel (default: the voice's default)")
+    args = parser.parse_args(argv)
+    if args.sentences < 1:
+        parser.error("--sentences must be >= 1")
+    if args.copy_utterances < 0:
+        parser.error("--copy-utterances must be >= 0")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be >= 1")
+    return args
+
+
+def select_speakers(synth: Synthesizer, wanted: str | None) -> list[Speaker]:
+    """The voice's speakers named in ``wanted`` ("p225,p226"), in that order; None → all."""
+    if wanted is None:
+        return list(synth.speaker_info)
+    by_index = {s.index: s for s in synth.speaker_info}
+    chosen: list[Speaker] = []
+    for name in wanted.split(","):
+        if name.strip():
+            speaker = by_index[synth.speaker_index(name)]  # SynthesisError lists the valid ids
+            if speaker not in chosen:
+                chosen.append(speaker)
+    if not chosen:
+        raise BenchmarkError("--speakers names no speaker")
+    return chosen
+
+
+def teacher_args(speaker: Speaker) -> list[str] | None:
+    """The flite options of a speaker's ``source``, checked; None if it has no flite source."""
+    if not speaker.source.strip().startswith("flite"):
+        return None
+    try:
+        return parse_flite_args(speaker.source)
+    except FliteError as exc:
+        raise BenchmarkError(f"speaker {speaker.id}: cannot use its source "
+                             f"{speaker.source!r}: {exc}") from None
+
+
+def short_source(args: list[str] | None) -> str:
+    """flite options as a short label: ``-voice slt --setf int_f0_target_mean=175 --setf
+    duration_stretch=1`` → ``slt f0=175 dur=1``."""
+    if args is None:
+        return "-"
+    voice, settings, others = "", [], []
+    pairs = iter(args)
+    for arg in pairs:
+        if arg == "-voice":
+            voice = next(pairs, "")
+        elif arg == "--setf":
+            key, _, value = next(pairs, "").partition("=")
+            settings.append(f"{_SETF_SHORT.get(key, key)}={value}")
+        else:
+            others.append(arg)
+    return " ".join([voice or "flite", *settings, *others])
+
+
+@dataclass(frozen=True)
+class PreparedCorpus:
+    directory: Path
+    manifest: list[dict[str, Any]]
+    stats: dict[str, Any]
+
+
+def read_prepared(directory: str | Path) -> PreparedCorpus:
+    prep = Path(directory)
+    if not prep.is_dir():
+        raise BenchmarkError(f"prepared corpus not found: {prep}")
+    try:
+        stats = json.loads((prep / "stats.json").read_text(encoding="utf-8"))
+        lines = (prep / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+        manifest = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BenchmarkError(f"{prep} is not a usable prepared corpus: {exc}") from None
+    for entry in manifest:
+        missing = [key for key in ("utt_id", "speaker", "split", "text", "wav", "cond")
+                   if key not in entry]
+        if missing:
+            raise BenchmarkError(f"{prep / 'manifest.jsonl'}: an entry lacks {', '.join(missing)}; "
+                                 "re-run the corpus preparation")
+    return PreparedCorpus(prep, manifest, stats)
+
+
+def check_heldout_unseen(sentences: Sequence[str], corpus: PreparedCorpus) -> None:
+    """Refuse to go on if any held-out sentence is (after normalization) in the corpus."""
+    seen = {tuple(transcript_words(entry["text"])): entry["utt_id"] for entry in corpus.manifest}
+    for sentence in sentences:
+        utt_id = seen.get(tuple(transcript_words(sentence)))
+        if utt_id is not None:
+            raise BenchmarkError(
+                f"held-out sentence {sentence!r} is in the prepared corpus as {utt_id} "
+                f"({corpus.directory}): the benchmark would measure training data")
+
+
+def check_conditioning_compatible(synth: Synthesizer, corpus: PreparedCorpus) -> None:
+    stats, voice = corpus.stats, synth.voice
+    for key, expected in (("sample_rate", voice.sample_rate), ("hop_length", voice.hop_length),
+                          ("cond_channels", int(voice.conditioning["channels"]))):
+        if stats.get(key) != expected:
+            raise BenchmarkError(f"{corpus.directory / 'stats.json'}: {key} is {stats.get(key)!r} "
+                                 f"but the voice has {expected}: not a corpus for this voice")
+
+
+def copy_conditioning(synth: Synthesizer, corpus: PreparedCorpus,
+                      entry: dict[str, Any]) -> np.ndarray:
+    """The ground-truth conditioning of a prepared utterance, in the voice's normalization."""
+    path = corpus.directory / entry["cond"]
+    try:
+        conditioning = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise BenchmarkError(f"cannot read {path}: {exc}") from None
+    prep_f0 = corpus.stats.get("log_f0", {})
+    voice_f0 = synth.voice.conditioning
+    prep_mean, prep_std = float(prep_f0.get("mean", math.nan)), float(prep_f0.get("std", math.nan))
+    voice_mean, voice_std = float(voice_f0["log_f0_mean"]), float(voice_f0["log_f0_std"])
+    if not (math.isclose(prep_mean, voice_mean, abs_tol=1e-9)
+            and math.isclose(prep_std, voice_std, abs_tol=1e-9)):
+        # cond files were normalized with the corpus's statistics, the voice with its own.
+        conditioning = renormalize_log_f0(conditioning, prep_mean, prep_std, voice_mean, voice_std)
+    return conditioning
+
+
+def copy_entries(corpus: PreparedCorpus, speaker: str, count: int) -> list[dict[str, Any]]:
+    entries = [e for e in corpus.manifest if e["speaker"] == speaker and e["split"] == "test"]
+    entries.sort(key=lambda e: e["utt_id"])
+    return entries[:count]
+
+
+# -- measuring ------------------------------------------------------------------------------------
+@dataclass
+class Job:
+    """One measurement: a held-out sentence ("synth") or a test-split utterance ("copy")."""
+
+    kind: str
+    speaker: Speaker
+    text: str
+    seed: int
+    teacher: list[str] | None = None  # flite options, held-out sentences only
+    entry: dict[str, Any] | None = None  # manifest entry, copy synthesis only
+
+
+def run_job(synth: Synthesizer, corpus: PreparedCorpus | None, job: Job) -> np.ndarray:
+    """The voice's audio for a job (runs in a worker thread)."""
+    if job.kind == "synth":
+        return synth.synthesize(job.text, speaker=job.speaker.id, seed=job.seed)
+    assert corpus is not None and job.entry is not None
+    conditioning = copy_conditioning(synth, corpus, job.entry)
+    return synth.vocode_conditioning([conditioning], [job.speaker.index], seeds=[job.seed])[0]
+
+
+def transcription(recognizer: Recognizer, audio: np.ndarray,
+                  reference: list[str]) -> dict[str, Any]:
+    hypothesis = recognizer.words(audio)
+    return {"hypothesis": " ".join(hypothesis), "errors": word_errors(reference, hypothesis),
+            "words": len(reference)}
+
+
+def measure(job: Job, audio: np.ndarray, recognizer: Recognizer,
+            corpus: PreparedCorpus | None) -> dict[str, Any]:
+    """Per-sentence results: transcriptions and the comparison with the reference audio."""
+    reference_words = transcript_words(job.text)
+    record: dict[str, Any] = {"kind": job.kind, "speaker": job.speaker.id, "text": job.text,
+                              "seed": job.seed, "seconds": len(audio) / Recognizer.sample_rate,
+                              "reference": " ".join(reference_words),
+                              "voice": transcription(recognizer, audio, reference_words)}
+    if job.kind == "synth":
+        if job.teacher is None:
+            return record
+        reference_audio = render(job.text, job.teacher)
+        record["teacher"] = transcription(recognizer, reference_audio, reference_words)
+    else:
+        assert corpus is not None and job.entry is not None
+        record["utt_id"] = job.entry["utt_id"]
+        try:
+            reference_audio = load_audio(corpus.directory / job.entry["wav"])
+        except AudioError as exc:
+            raise BenchmarkError(str(exc)) from None
+        record["recording"] = transcription(recognizer, reference_audio, reference_words)
+    record["comparison"] = compare(analyze(reference_audio), analyze(audio)).to_dict()
+    return record
+
+
+def _comparisons(records: list[dict[str, Any]]) -> list[Comparison]:
+    comparisons = []
+    for record in records:
+        if "comparison" in record:
+            fields = dict(record["comparison"])
+            if fields["f0_rmse_cents"] is None:
+                fields["f0_rmse_cents"] = math.nan
+            comparisons.append(Comparison(**fields))
+    return comparisons
+
+
+def _wer(records: list[dict[str, Any]], key: str) -> float | None:
+    scored = [r[key] for r in records if key in r]
+    words = sum(s["words"] for s in scored)
+    return 100.0 * sum(s["errors"] for s in scored) / words if words else None
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def summarize(speaker: str, source: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-speaker (or overall) figures: WERs in %, frame-weighted MCD, pooled F0 RMSE."""
+    held_out = [r for r in records if r["kind"] == "synth"]
+    copy = [r for r in records if r["kind"] == "copy"]
+    return {
+        "speaker": speaker, "source": source, "sentences": len(held_out),
+        "wer": _wer(held_out, "voice"), "teacher_wer": _wer(held_out, "teacher"),
+        "mcd_db": _finite(mean_mcd(_comparisons(held_out))),
+        "f0_rmse_cents": _finite(pooled_f0_rmse(_comparisons(held_out))),
+        "copy_utterances": len(copy), "copy_wer": _wer(copy, "voice"),
+        "recording_wer": _wer(copy, "recording"),
+        "copy_mcd_db": _finite(mean_mcd(_comparisons(copy))),
+        "copy_f0_rmse_cents": _finite(pooled_f0_rmse(_comparisons(copy))),
+    }
+
+
+COLUMNS = (("speaker", "speaker", "{}"), ("source", "source voice", "{}"),
+           ("wer", "WER %", "{:.1f}"), ("teacher_wer", "teacher WER %", "{:.1f}"),
+           ("mcd_db", "MCD dB", "{:.2f}"), ("f0_rmse_cents", "F0 RMSE cents", "{:.0f}"),
+           ("copy_wer", "copy WER %", "{:.1f}"), ("recording_wer", "recording WER %", "{:.1f}"),
+           ("copy_mcd_db", "copy MCD dB", "{:.2f}"))
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A markdown table, one row per summary; missing figures are "-"."""
+    lines = ["| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+             "|" + "|".join("---" for _ in COLUMNS) + "|"]
+    for row in rows:
+        cells = ["-" if row.get(key) is None else fmt.format(row[key]) for key, _, fmt in COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole benchmark; returns {"speakers": [...], "overall": {...}, "sentences": [...]}."""
+    import torch
+    from tqdm import tqdm
+
+    torch.set_num_threads(1)  # parallelism comes from synthesizing several sentences at once
+    synth = Synthesizer.from_pretrained(args.voice, threads=args.threads)
+    speakers = select_speakers(synth, args.speakers)
+    teachers = {s.id: teacher_args(s) for s in speakers}  # checks flite before any work
+    try:
+        sentences = heldout_sentences(args.sentences, seed=HELDOUT_SEED)
+    except ValueError as exc:
+        raise BenchmarkError(str(exc)) from None
+    corpus = None
+    if args.prep is not None:
+        corpus = read_prepared(args.prep)
+        check_heldout_unseen(sentences, corpus)
+        check_conditioning_compatible(synth, corpus)
+
+    jobs: list[Job] = []
+    for speaker in speakers:
+        jobs += [Job("synth", speaker, text, args.seed + k, teacher=teachers[speaker.id])
+                 for k, text in enumerate(sentences)]
+        if corpus is not None and args.copy_utterances:
+            entries = copy_entries(corpus, speaker.id, args.copy_utterances)
+            if not entries:
+                logger.warning("%s: no test-split utterance in %s, so no copy synthesis",
+                               speaker.id, corpus.directory)
+            jobs += [Job("copy", speaker, e["text"], args.seed + k, entry=e)
+                     for k, e in enumerate(entries)]
+    logger.info("voice %s: %d speakers, %d sentences each, %d jobs, %d threads",
+                synth.voice.directory, len(speakers), len(sentences), len(jobs), synth.threads)
+
+    recognizer = Recognizer()
+    records: list[dict[str, Any]] = []
+    # Sentences are synthesized in worker threads (one sentence each: the generation loop
+    # releases the GIL) while this thread transcribes and measures the finished ones in order.
+    with ThreadPoolExecutor(max_workers=synth.threads) as pool, \
+            tqdm(total=len(jobs), desc=PROG, unit="utt", file=sys.stderr,
+                 disable=None) as progress:
+        futures: list[Future] = [pool.submit(run_job, synth, corpus, job) for job in jobs]
+        try:
+            for job, future in zip(jobs, futures):
+                records.append(measure(job, future.result(), recognizer, corpus))
+                progress.update(1)
+        finally:
+            for future in futures:
+                future.cancel()  # after an error, do not wait for the rest
+
+    summaries = [summarize(s.id, short_source(teachers[s.id]),
+                           [r for r in records if r["speaker"] == s.id]) for s in speakers]
+    overall = summarize("all", "", records)
+    return {"voice": str(synth.voice.directory), "seed": args.seed, "sentences": sentences,
+            "speakers": summaries, "overall": overall, "results": records}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
+    logger.setLevel(logging.INFO)
+    try:
+        results = run(args)
+        if args.json is not None:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    except (BenchmarkError, VoiceError, SynthesisError, FliteError, EvaluationError,
+            OSError) as exc:
+        if os.environ.get("TTS_DEBUG"):
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"voice: {results['voice']}  seed: {results['seed']}  "
+          f"held-out sentences per speaker: {len(results['sentences'])}")
+    print(format_table(results["speakers"] + [results["overall"]]))
+    worst = max((s["wer"] for s in results["speakers"] if s["wer"] is not None), default=math.nan)
+    print(f"worst_wer {worst:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

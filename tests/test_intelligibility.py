@@ -1,0 +1,253 @@
+"""The intelligibility benchmark and its metrics (tts.evaluation): WER, pocketsphinx ASR, MCD
+with DTW, F0 RMSE in cents, copy synthesis through ``Synthesizer.vocode_conditioning``, and
+``benchmarks/intelligibility.py`` end to end on the tiny voice of conftest.py. Speech comes
+from the real flite binary."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+
+from benchmarks.intelligibility import main as benchmark_main
+from frontend.conditioning import LOG_F0_COLUMN, renormalize_log_f0
+from recipes.demo import flite
+from recipes.demo.flite import render
+from recipes.demo.sentences import heldout_sentences
+from tts.evaluation import (
+    Comparison,
+    EvaluationError,
+    Recognizer,
+    analyze,
+    compare,
+    dtw_path,
+    mean_mcd,
+    mel_cepstrum,
+    pooled_f0_rmse,
+    transcript_words,
+    word_error_rate,
+    word_errors,
+)
+from tts.synthesizer import SynthesisError, Synthesizer
+
+SENTENCE = "The waiter and the grandmother mended the fence in the summer."
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer()
+
+
+@pytest.fixture(scope="module")
+def slt_170():
+    """One sentence by flite's slt at a fixed F0 mean, analysed once for several tests."""
+    return render(SENTENCE, "-voice slt --setf int_f0_target_mean=170")
+
+
+# -- WER -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("reference, hypothesis, edits", [
+    ("the cat sat down", "the cat sat down", 0),
+    ("the cat sat down", "the bat sat down", 1),  # substitution
+    ("the cat sat down", "the cat sat right down", 1),  # insertion
+    ("the cat sat down", "the sat down", 1),  # deletion
+    ("the cat sat down", "", 4),  # nothing recognized: every word deleted
+    ("a b c d", "x a c d e", 3),  # insertion, deletion, insertion
+    ("a b c", "c b a", 2),  # two substitutions, not a move
+])
+def test_word_errors_counts_levenshtein_edits(reference, hypothesis, edits):
+    assert word_errors(reference.split(), hypothesis.split()) == edits
+    assert word_error_rate(reference, hypothesis) == pytest.approx(edits / len(reference.split()))
+
+
+def test_reference_is_normalized_like_asr_output():
+    assert transcript_words("Dr. Smith paid $3.50 for 2 coffees!") == [
+        "doctor", "smith", "paid", "three", "dollars", "and", "fifty", "cents", "for", "two",
+        "coffees"]
+    # Recognizer markup, dictionary variants and case are not words.
+    hypothesis = "<s> IT'S ten(2) thirty [NOISE] isn't it </s>"
+    assert word_error_rate("It's 10:30, isn't it?", hypothesis) == 0
+    assert word_error_rate("Prices rose by 7%.", "prices rose by seven") == pytest.approx(1 / 5)
+    with pytest.raises(EvaluationError, match="no words"):
+        word_error_rate("?!", "anything")
+
+
+# -- ASR -------------------------------------------------------------------------------------------
+def test_pocketsphinx_understands_flite(recognizer):
+    audio = render(SENTENCE, "-voice rms")
+    hypothesis = recognizer.transcribe(audio)
+    assert word_error_rate(SENTENCE, hypothesis) < 0.5, hypothesis
+
+
+def test_transcription_does_not_depend_on_what_came_before(recognizer, slt_170):
+    first = recognizer.transcribe(slt_170)
+    recognizer.transcribe(0.3 * np.random.default_rng(0).standard_normal(48000).astype(np.float32))
+    assert recognizer.transcribe(slt_170) == first  # without a reset, "waiter" became "later"
+
+
+def test_pocketsphinx_hears_no_words_in_noise(recognizer):
+    noise = 0.1 * np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    assert word_error_rate(SENTENCE, recognizer.transcribe(noise)) >= 0.9
+    with pytest.raises(EvaluationError, match="16000 Hz"):
+        recognizer.transcribe(noise, sample_rate=22050)
+
+
+# -- MCD, DTW and F0 ---------------------------------------------------------------------------
+def test_dtw_path_is_the_cheapest_monotonic_path():
+    rng = np.random.default_rng(1)
+    for rows, cols in ((1, 1), (1, 5), (6, 1), (7, 9), (12, 8)):
+        cost = rng.random((rows, cols))
+        path = dtw_path(cost)
+        assert path[0].tolist() == [0, 0] and path[-1].tolist() == [rows - 1, cols - 1]
+        steps = np.diff(path, axis=0)
+        assert ((steps >= 0) & (steps <= 1)).all() and (steps.sum(1) >= 1).all()
+        best = np.full((rows, cols), np.inf)  # the textbook recurrence, cell by cell
+        for i in range(rows):
+            for j in range(cols):
+                before = [best[a, b] for a, b in ((i - 1, j), (i, j - 1), (i - 1, j - 1))
+                          if a >= 0 and b >= 0]
+                best[i, j] = cost[i, j] + (min(before) if before else 0.0)
+        assert cost[path[:, 0], path[:, 1]].sum() == pytest.approx(best[-1, -1])
+
+
+def test_mel_cepstrum_of_a_flat_envelope_is_its_level_only():
+    envelope = np.full((3, 513), 4.0)  # power 4 → amplitude 2 at every frequency
+    cepstrum = mel_cepstrum(envelope)
+    assert cepstrum.shape == (3, 25)
+    np.testing.assert_allclose(cepstrum[:, 0], math.log(2.0), atol=1e-9)
+    np.testing.assert_allclose(cepstrum[:, 1:], 0.0, atol=1e-9)
+
+
+def test_identical_audio_has_zero_distance(slt_170):
+    features = analyze(slt_170)
+    result = compare(features, features)
+    assert result.mcd_db == pytest.approx(0.0, abs=1e-3)
+    assert result.f0_rmse_cents == pytest.approx(0.0, abs=1e-6) and result.f0_frames > 100
+    assert result.frames == features.num_frames
+
+
+def test_another_voice_is_much_further_than_the_same_voice_slower(slt_170):
+    reference = analyze(slt_170)
+    slower = analyze(render(SENTENCE, "-voice slt --setf int_f0_target_mean=170 "
+                                      "--setf duration_stretch=1.05"))
+    other_voice = analyze(render(SENTENCE, "-voice awb"))
+    near, far = compare(reference, slower).mcd_db, compare(reference, other_voice).mcd_db
+    assert 0.5 < near < 4.0 and far > 7.0 and far > 2.5 * near, (near, far)
+
+
+def test_f0_rmse_measures_a_pitch_shift_in_cents(slt_170):
+    higher = render(SENTENCE, "-voice slt --setf int_f0_target_mean=200")
+    result = compare(analyze(slt_170), analyze(higher))
+    expected = 1200 * math.log2(200 / 170)  # 281 cents
+    assert result.f0_rmse_cents == pytest.approx(expected, abs=40)
+    assert result.mcd_db < 4.0  # the same voice: the spectrum hardly changes
+
+
+def test_per_speaker_figures_weight_frames():
+    first = Comparison(mcd_db=2.0, frames=100, f0_rmse_cents=30.0, f0_frames=10)
+    second = Comparison(mcd_db=5.0, frames=300, f0_rmse_cents=math.nan, f0_frames=0)
+    third = Comparison(mcd_db=4.0, frames=100, f0_rmse_cents=60.0, f0_frames=30)
+    assert mean_mcd([first, second, third]) == pytest.approx((200 + 1500 + 400) / 500)
+    assert pooled_f0_rmse([first, second, third]) == pytest.approx(
+        math.sqrt((900 * 10 + 3600 * 30) / 40))
+    assert math.isnan(mean_mcd([])) and math.isnan(pooled_f0_rmse([second]))
+
+
+# -- copy synthesis ------------------------------------------------------------------------------
+def test_renormalize_log_f0_changes_only_that_column():
+    rng = np.random.default_rng(2)
+    conditioning = rng.standard_normal((5, LOG_F0_COLUMN + 2)).astype(np.float32)
+    moved = renormalize_log_f0(conditioning, 5.0, 0.3, 5.1, 0.25)
+    np.testing.assert_array_equal(np.delete(moved, LOG_F0_COLUMN, 1),
+                                  np.delete(conditioning, LOG_F0_COLUMN, 1))
+    np.testing.assert_allclose(moved[:, LOG_F0_COLUMN] * 0.25 + 5.1,
+                               conditioning[:, LOG_F0_COLUMN] * 0.3 + 5.0, atol=1e-5)
+    np.testing.assert_allclose(renormalize_log_f0(moved, 5.1, 0.25, 5.0, 0.3), conditioning,
+                               atol=1e-5)
+
+
+def test_vocode_conditioning_is_vocode_without_a_plan(tiny_voice):
+    synth = Synthesizer.from_pretrained(tiny_voice, threads=1)
+    plan = synth.plan(next(synth.phonemize("Hello there.")), synth.speaker_index("p226"))
+    expected = synth.vocode([plan], seeds=[4])[0]
+    audio = synth.vocode_conditioning([plan.conditioning], [plan.speaker_index], seeds=[4])[0]
+    np.testing.assert_array_equal(audio, expected)
+    assert len(audio) == plan.num_frames * synth.voice.hop_length
+    with pytest.raises(SynthesisError, match="conditioning must be"):
+        synth.vocode_conditioning([plan.conditioning[:, :10]], [0], seeds=[0])
+    with pytest.raises(SynthesisError, match="out of range"):
+        synth.vocode_conditioning([plan.conditioning], [7], seeds=[0])
+
+
+# -- the benchmark end to end ------------------------------------------------------------------
+def test_benchmark_prints_a_row_per_speaker_and_the_worst_wer(tiny_voice, tiny_prepared,
+                                                              tmp_path, capsys):
+    results_path = tmp_path / "results.json"
+    code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "2", "--speakers", "p225",
+                           "--prep", str(tiny_prepared), "--copy-utterances", "1",
+                           "--threads", "1", "--json", str(results_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    assert table[0].startswith("| speaker | source voice | WER % | teacher WER % | MCD dB |")
+    assert [row.split("|")[1].strip() for row in table[2:]] == ["p225", "all"]
+    assert "slt f0=175 dur=1" in table[2]
+    worst = lines[-1].split()
+    assert worst[0] == "worst_wer" and math.isfinite(float(worst[1]))
+
+    results = json.loads(results_path.read_text())
+    summary = results["speakers"][0]
+    assert summary["speaker"] == "p225" and summary["sentences"] == 2
+    assert summary["copy_utterances"] == 1
+    for key in ("wer", "teacher_wer", "mcd_db", "copy_wer", "recording_wer", "copy_mcd_db"):
+        assert math.isfinite(summary[key]), key
+    assert float(worst[1]) == pytest.approx(summary["wer"], abs=0.05)
+    # The tiny voice speaks noise: its WER is high; flite, the teacher, is understood.
+    assert summary["teacher_wer"] < 50.0 < summary["wer"]
+    assert summary["f0_rmse_cents"] is None or math.isfinite(summary["f0_rmse_cents"])
+    kinds = [r["kind"] for r in results["results"]]
+    assert kinds == ["synth", "synth", "copy"]
+    assert results["sentences"] == heldout_sentences(2)
+    assert results["results"][2]["utt_id"].startswith("p225_")
+
+
+def run_benchmark(args: list[str], capsys) -> tuple[int, str]:
+    try:
+        code = benchmark_main(args)
+    except SystemExit as exc:
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+def test_bad_input_is_one_error_line(tiny_voice, tmp_path, capsys):
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--speakers", "p999"], capsys)
+    assert code == 2 and "unknown speaker 'p999'" in err and "p225, p226" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    code, err = run_benchmark(["--voice", str(tmp_path / "nope")], capsys)
+    assert code == 2 and "not found" in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_flite_is_one_error_line(tiny_voice, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    flite._flite_binary.cache_clear()
+    flite.available_voices.cache_clear()
+    try:
+        code, err = run_benchmark(["--voice", str(tiny_voice), "--sentences", "1"], capsys)
+    finally:
+        flite._flite_binary.cache_clear()
+        flite.available_voices.cache_clear()
+    assert code == 2 and "flite not found" in err and len(err.strip().splitlines()) == 1
+
+
+def test_heldout_sentence_in_the_corpus_is_refused(tiny_voice, tiny_prepared, tmp_path, capsys):
+    prep = tmp_path / "prep"
+    shutil.copytree(tiny_prepared, prep)
+    entries = [json.loads(line) for line in (prep / "manifest.jsonl").read_text().splitlines()]
+    entries[0]["text"] = heldout_sentences(1)[0].lower().rstrip(".")  # the same words
+    (prep / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--sentences", "3", "--prep",
+                               str(prep)], capsys)
+    assert code == 2 and "held-out sentence" in err and entries[0]["utt_id"] in err
