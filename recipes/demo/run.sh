@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The whole demo recipe in one command: render the flite corpus, prepare it, train the duration,
+# F0 and WaveNet models, and export a voice directory. Every stage resumes where it stopped, so
+# running this again after an interruption (or in the next session) carries on.
+#
+#   recipes/demo/run.sh                      # everything, into data/demo, exp/demo, voices/demo
+#   JOBS=16 WAVENET_STEPS=40000 recipes/demo/run.sh          # a 16-core GPU machine
+#   STAGES="wavenet export" recipes/demo/run.sh              # only some stages
+#
+# Knobs (environment): JOBS (parallel processes for rendering and preparation), THREADS (torch
+# threads for training on CPU), WAVENET_STEPS (where the learning-rate schedule ends),
+# WAVENET_SET (extra "--set key=value" arguments for vocoder.train), DATA, EXP, VOICE.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+JOBS=${JOBS:-2}
+THREADS=${THREADS:-2}
+DATA=${DATA:-data/demo}
+EXP=${EXP:-exp/demo}
+VOICE=${VOICE:-voices/demo}
+WAVENET_STEPS=${WAVENET_STEPS:-200000}
+WAVENET_SET=${WAVENET_SET:-}
+STAGES=${STAGES:-"corpus prepare duration pitch eval wavenet export"}
+
+run_stage() { [[ " $STAGES " == *" $1 "* ]]; }
+say() { echo "== $(date +%H:%M:%S) $*" >&2; }
+
+if run_stage corpus; then
+    say "render the flite corpus into $DATA/vctk"
+    python -m recipes.demo.make_corpus "$DATA/vctk" --jobs "$JOBS"
+fi
+if run_stage prepare; then
+    say "prepare $DATA/vctk into $DATA/prep"
+    python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS"
+fi
+if run_stage duration; then
+    say "duration model"
+    python -m frontend.prosody_train duration --prep "$DATA/prep" --out "$EXP/prosody" --threads 1
+fi
+if run_stage pitch; then
+    say "F0 model"
+    python -m frontend.prosody_train pitch --prep "$DATA/prep" --out "$EXP/prosody" --threads 1
+fi
+if run_stage eval; then
+    say "prosody evaluation on the held-out splits"
+    python -m frontend.prosody_train eval --prep "$DATA/prep" --out "$EXP/prosody"
+fi
+if run_stage wavenet; then
+    say "WaveNet (resumes from $EXP/wavenet/checkpoint.pt)"
+    # The bundled voice's shape: 20 layers 64/128/128 (fast enough for real time on one core)
+    # with a wide frame-rate conditioning network (256 channels, 6 blocks: nearly free).
+    # shellcheck disable=SC2086
+    python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet" \
+        --set num_threads="$THREADS" --set max_steps="$WAVENET_STEPS" --set warmup_steps=300 \
+        --set ckpt_every=100 --set model.cond_hidden=256 --set model.cond_layers=6 $WAVENET_SET
+fi
+if run_stage export; then
+    say "export $VOICE"
+    python -m tts export-voice --prep "$DATA/prep" --prosody "$EXP/prosody" \
+        --wavenet "$EXP/wavenet" -o "$VOICE"
+fi
+say "done"
