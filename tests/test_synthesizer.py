@@ -63,6 +63,25 @@ def test_stream_yields_one_chunk_per_sentence_and_matches_synthesize(synth):
                                   synth.synthesize(text, speaker="p225", seed=3))
 
 
+def test_long_text_streams_sentence_by_sentence_in_bounded_memory(synth):
+    """100,000 characters are about two hours of speech (~450 MB of float32 audio): the first
+    chunks must come out without the rest being phonemized, planned or vocoded."""
+    import itertools
+    import tracemalloc
+
+    sentence = "The quick brown fox jumps over the lazy dog near the old mill. "
+    text = sentence * (100_000 // len(sentence) + 1)
+    assert len(text) >= 100_000
+    tracemalloc.start()
+    try:
+        chunks = list(itertools.islice(synth.stream(text, speaker="p225", seed=0), 3))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(chunks) == 3 and all(len(c) > 0 for c in chunks)
+    assert peak < 50 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB while streaming 3 sentences"
+
+
 def test_speed_and_pitch_controls_change_the_plan(synth):
     utterance = next(synth.phonemize("A fairly long sentence to time."))
     normal = synth.plan(utterance, 0)
