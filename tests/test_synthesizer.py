@@ -36,6 +36,15 @@ def test_voice_directory_holds_json_and_safetensors_only(tiny_voice):
     assert set(data["models"]) == {"duration", "pitch", "wavenet"}
 
 
+def test_public_import_and_float16_voice_weights(tiny_voice):
+    import tts
+    from safetensors import safe_open
+
+    assert tts.Synthesizer is Synthesizer
+    with safe_open(str(tiny_voice / "wavenet.safetensors"), "pt") as handle:
+        assert {str(handle.get_tensor(name).dtype) for name in handle.keys()} == {"torch.float16"}
+
+
 def test_synthesize_returns_float_audio_of_the_predicted_length(synth):
     assert synth.speakers == ["p225", "p226"]
     assert synth.sample_rate == 16000

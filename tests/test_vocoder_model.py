@@ -242,6 +242,24 @@ def test_save_load_roundtrip(tmp_path):
                                        rtol=0, atol=0)
 
 
+def test_float16_storage_halves_the_file_and_loads_as_rounded_float32(tmp_path):
+    from safetensors import safe_open
+
+    model = tiny_model(seed=4)
+    save_wavenet(model, tmp_path / "f32")
+    save_wavenet(model, tmp_path / "f16", storage_dtype=torch.float16)
+    f32 = (tmp_path / "f32" / "wavenet.safetensors").stat().st_size
+    f16 = (tmp_path / "f16" / "wavenet.safetensors").stat().st_size
+    assert f16 < 0.6 * f32
+    with safe_open(str(tmp_path / "f16" / "wavenet.safetensors"), "pt") as handle:
+        dtypes = {handle.get_tensor(name).dtype for name in handle.keys()}
+    assert dtypes == {torch.float16}
+    loaded = load_wavenet(tmp_path / "f16")
+    for name, value in loaded.state_dict().items():
+        assert value.dtype == torch.float32
+        torch.testing.assert_close(value, model.state_dict()[name].half().float(), rtol=0, atol=0)
+
+
 def test_load_rejects_checkpoint_of_another_config(tmp_path):
     save_wavenet(tiny_model(), tmp_path)
     config = json.loads((tmp_path / "wavenet.json").read_text())

@@ -18,12 +18,27 @@ WEIGHTS_NAME = "wavenet.safetensors"
 CONFIG_NAME = "wavenet.json"
 
 
-def save_wavenet(model: WaveNet, directory: str | Path) -> Path:
-    """Write the model's weights and config into ``directory`` (created if needed)."""
+def save_wavenet(model: WaveNet, directory: str | Path,
+                 storage_dtype: torch.dtype = torch.float32) -> Path:
+    """Write the model's weights and config into ``directory`` (created if needed).
+
+    ``storage_dtype=torch.float16`` halves the file; loading converts back to float32. A voice
+    whose generation loop reads float16 weights anyway loses nothing by it.
+    """
+    if storage_dtype not in (torch.float32, torch.float16):
+        raise VocoderError(f"storage_dtype must be torch.float32 or torch.float16, got "
+                           f"{storage_dtype}")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in
-               model.state_dict().items()}
+    tensors = {}
+    for name, tensor in model.state_dict().items():
+        tensor = tensor.detach().cpu()
+        if tensor.is_floating_point():
+            if storage_dtype == torch.float16 and tensor.abs().max() > torch.finfo(
+                    torch.float16).max:
+                raise VocoderError(f"tensor {name!r} exceeds the float16 range; store float32")
+            tensor = tensor.to(storage_dtype)
+        tensors[name] = tensor.contiguous()
     # Write beside, then rename: an interrupted save never leaves a half-written checkpoint.
     weights_tmp = directory / (WEIGHTS_NAME + ".tmp")
     config_tmp = directory / (CONFIG_NAME + ".tmp")
@@ -100,5 +115,5 @@ def wavenet_from_config(config: dict | WaveNetConfig, weights_path: str | Path,
                 f"{tuple(tensors[name].shape)}, the config needs {tuple(tensor.shape)}")
         if not torch.isfinite(tensors[name]).all():
             raise VocoderError(f"{weights_path}: tensor {name!r} contains NaN/inf")
-    model.load_state_dict(tensors)
+    model.load_state_dict(tensors)  # copies (and so converts float16 storage) into float32
     return model.to(map_location).eval()

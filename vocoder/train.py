@@ -368,12 +368,13 @@ def ema_wavenet_from_checkpoint(checkpoint: dict) -> WaveNet:
     return wavenet.eval()
 
 
-def export_ema(exp_dir: str | Path, out_dir: str | Path) -> WaveNet:
+def export_ema(exp_dir: str | Path, out_dir: str | Path,
+               storage_dtype: torch.dtype = torch.float32) -> WaveNet:
     """Write the EMA weights of ``exp_dir/checkpoint.pt`` as a WaveNet (safetensors + JSON)."""
     from vocoder.io import save_wavenet
 
     wavenet = ema_wavenet_from_checkpoint(load_checkpoint(Path(exp_dir) / CHECKPOINT_NAME))
-    save_wavenet(wavenet, out_dir)
+    save_wavenet(wavenet, out_dir, storage_dtype)
     return wavenet
 
 
