@@ -20,7 +20,7 @@ EXP=${EXP:-exp/demo}
 VOICE=${VOICE:-voices/demo}
 WAVENET_STEPS=${WAVENET_STEPS:-200000}
 WAVENET_SET=${WAVENET_SET:-}
-STAGES=${STAGES:-"corpus prepare duration pitch eval wavenet export"}
+STAGES=${STAGES:-"corpus prepare relabel duration pitch eval wavenet export"}
 
 run_stage() { [[ " $STAGES " == *" $1 "* ]]; }
 say() { echo "== $(date +%H:%M:%S) $*" >&2; }
@@ -32,6 +32,13 @@ fi
 if run_stage prepare; then
     say "prepare $DATA/vctk into $DATA/prep"
     python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS"
+fi
+if run_stage relabel; then
+    # The corpus is flite's: its true phone times replace the forced alignment (see relabel.py),
+    # and the features and conditioning built from the durations are rebuilt.
+    say "relabel $DATA/prep with flite's phone times"
+    python -m recipes.demo.relabel "$DATA/prep" --jobs "$JOBS"
+    python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS" --stage 4
 fi
 if run_stage duration; then
     say "duration model"
