@@ -15,7 +15,8 @@ non-pause phones the table gives:
     dur RMSE    ms, predicted against flite's phone durations, and Pearson r
     length      total predicted speech time / the teacher's (pauses excluded)
     F0 RMSE     cents, per-phone mean F0 over voiced frames, phones voiced in both
-                (the teacher's F0 measured by Praat, as the corpus preparation does)
+                (the teacher's F0 measured by Praat in two passes, as the corpus
+                preparation does)
     voicing     % of paired phones whose voiced/unvoiced call differs
     median F0   Hz, predicted / teacher, over the phones voiced in both
 
@@ -92,7 +93,7 @@ def teacher_prosody(text: str, flite_args: Sequence[str], sample_rate: int,
                     hop_length: int) -> list[PhoneProsody]:
     """flite's own phone durations, and its F0 per phone measured on its audio."""
     audio, phone_ends = render_with_phone_times(text, list(flite_args))
-    f0_hz, voiced = extract_f0(audio, sample_rate, hop_length, method="praat")
+    f0_hz, voiced = extract_f0(audio, sample_rate, hop_length, method="praat", two_pass=True)
     frame_s = hop_length / sample_rate
     phones: list[PhoneProsody] = []
     start_s = 0.0

@@ -255,6 +255,7 @@ def test_stages_run_alone_and_an_interrupted_run_resumes(tiny_corpus: Path, tmp_
     leftover.write_bytes(b"\x93NUMPY half")
     prepare(PrepareConfig(**config, stage=3))
     assert not leftover.exists()
+    assert (prep / "f0" / "method.txt").read_text().strip() == "dio+two-pass"
     rows = read_jsonl(prep / "manifest.jsonl")
     assert [r["utt_id"] for r in rows] == ["p226_001", "p226_002"]
     assert all(r["split"] == "train" for r in rows)  # 2 utterances: nothing to hold out

@@ -22,7 +22,7 @@ def test_score_measures_duration_and_pitch_errors():
     result = score(pairs, ours_speech=4)
     assert result["paired_percent"] == 75.0
     assert result["duration_rmse_ms"] == pytest.approx(np.sqrt((100 + 100 + 0) / 3))
-    assert result["f0_rmse_cents"] == pytest.approx(1200.0)  # one octave, the only phone voiced in both
+    assert result["f0_rmse_cents"] == pytest.approx(1200.0)  # 1 octave: the one voiced pair
     assert result["voicing_error_percent"] == pytest.approx(100 / 3)
     assert result["length_ratio"] == pytest.approx(230 / 230)
 

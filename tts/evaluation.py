@@ -178,7 +178,8 @@ def analyze(audio: np.ndarray, sample_rate: int = SAMPLE_RATE, *, trim: bool = T
     if trim:
         audio, _ = trim_silence(audio, sample_rate)
     try:
-        f0_hz, voiced = extract_f0(audio, sample_rate, hop_length, method=F0_METHOD)
+        f0_hz, voiced = extract_f0(audio, sample_rate, hop_length, method=F0_METHOD,
+                                   two_pass=True)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
     pyworld = import_pyworld()
