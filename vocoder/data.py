@@ -42,6 +42,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from vocoder.lpc import LPCSpec
 from vocoder.mulaw import mulaw_encode, silence_class
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class WaveNetDataset(torch.utils.data.Dataset):
 
     def __init__(self, prep_dir: str | Path, split: str = "train", window_frames: int = 100,
                  context_frames: int = 0, seed: int = 0, quantization_channels: int = 256,
-                 max_utterances: int | None = None):
+                 max_utterances: int | None = None, lpc: LPCSpec | None = None):
         if split not in SPLITS:
             raise DatasetError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
         if window_frames <= 0 or context_frames < 0:
@@ -153,6 +154,7 @@ class WaveNetDataset(torch.utils.data.Dataset):
         self.context_frames = context_frames
         self.seed = seed
         self.quantization_channels = quantization_channels
+        self.lpc = lpc
         info = read_corpus_info(self.prep_dir)
         self.sample_rate = info.sample_rate
         self.hop_length = info.hop_length
@@ -167,6 +169,11 @@ class WaveNetDataset(torch.utils.data.Dataset):
         # The whole split in RAM, filled in place (no second copy at the peak):
         self._features = np.empty((total_frames, self.cond_channels), np.float16)  # (F, C)
         self._audio = np.empty(total_frames * self.hop_length, class_dtype)  # (F * hop,)
+        # Excitation mode: _audio holds the residual (the targets), _waveform the recording
+        # (the auxiliary loss's mel targets).
+        self._waveform = (np.empty(total_frames * self.hop_length, class_dtype)
+                          if lpc is not None else None)
+        self._basis = lpc.basis() if lpc is not None else None
         self.utterances: list[Utterance] = []
         frame_offset = 0
         for count, entry in enumerate(entries, 1):
@@ -174,7 +181,14 @@ class WaveNetDataset(torch.utils.data.Dataset):
             num_frames = utt_features.shape[0]
             sample_offset = frame_offset * self.hop_length
             self._features[frame_offset:frame_offset + num_frames] = utt_features
-            self._audio[sample_offset:sample_offset + len(utt_audio)] = utt_audio
+            span = slice(sample_offset, sample_offset + len(utt_audio))
+            if lpc is not None:
+                self._waveform[span] = mulaw_encode(utt_audio, quantization_channels)
+                residual = np.clip(lpc.residual(utt_audio, self._basis), -1.0, 1.0)
+                self._audio[span] = mulaw_encode(residual.astype(np.float32),
+                                                 quantization_channels)
+            else:
+                self._audio[span] = mulaw_encode(utt_audio, quantization_channels)
             self.utterances.append(Utterance(entry["utt_id"], int(entry["speaker_index"]),
                                              num_frames, frame_offset, sample_offset))
             frame_offset += num_frames
@@ -188,7 +202,7 @@ class WaveNetDataset(torch.utils.data.Dataset):
                     / self.sample_rate / 3600, (self._features.nbytes + self._audio.nbytes) / 1e6)
 
     def _load(self, entry: dict) -> tuple[np.ndarray, np.ndarray]:
-        """One utterance → features (T, C) float16 and μ-law classes (T * hop,)."""
+        """One utterance → features (T, C) float16 and its audio (T * hop,), float32."""
         speaker_index = entry["speaker_index"]
         if not isinstance(speaker_index, int) or not 0 <= speaker_index < self.num_speakers:
             raise DatasetError(
@@ -227,7 +241,7 @@ class WaveNetDataset(torch.utils.data.Dataset):
                 f"{self.hop_length} (manifest.jsonl); re-run the corpus preparation")
         padded = np.zeros(num_frames * self.hop_length, np.float32)  # the last frame may be partial
         padded[:len(audio)] = audio
-        return features, mulaw_encode(padded, self.quantization_channels)
+        return features, padded
 
     def __len__(self) -> int:
         return self.total_frames // self.window_frames
@@ -256,23 +270,32 @@ class WaveNetDataset(torch.utils.data.Dataset):
 
         # One sample more than the window: the one before it is the first input.
         silence = silence_class(self.quantization_channels)
-        audio = np.full(num_samples + 1, silence, np.int64)
         utt_samples = utt.num_frames * hop
         first = max(start_frame * hop - 1, 0)
         last = min(start_frame * hop + num_samples, utt_samples)
         offset = first - (start_frame * hop - 1)
-        audio[offset:offset + last - first] = \
-            self._audio[utt.sample_offset + first:utt.sample_offset + last]
+
+        def samples(source: np.ndarray) -> np.ndarray:  # (L + 1,)
+            window = np.full(num_samples + 1, silence, np.int64)
+            window[offset:offset + last - first] = \
+                source[utt.sample_offset + first:utt.sample_offset + last]
+            return window
+
+        audio = samples(self._audio)
         inputs = audio[:-1].copy()  # (L,) inputs[t] = sample s0 + t - 1
         targets = audio[1:].copy()  # (L,) targets[t] = sample s0 + t
         valid = max(0, min(num_samples, utt_samples - start_frame * hop))
         targets[valid:] = IGNORE_INDEX
-        return {
+        window = {
             "features": torch.from_numpy(features),  # (W + 2c, C)
             "inputs": torch.from_numpy(inputs),  # (W * hop,)
             "targets": torch.from_numpy(targets),  # (W * hop,)
             "speaker": torch.tensor(utt.speaker_index, dtype=torch.long),  # ()
         }
+        if self._waveform is not None:
+            # The recording under the residual targets (silence past the end), for mel targets.
+            window["waveform"] = torch.from_numpy(samples(self._waveform)[1:].copy())  # (L,)
+        return window
 
 
 class StepBatchSampler(torch.utils.data.Sampler):

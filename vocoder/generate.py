@@ -43,6 +43,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from vocoder.lpc import mel_basis, mel_to_lpc, synthesis_filter
 from vocoder.io import load_wavenet
 from vocoder.model import VocoderError, WaveNet
 from vocoder.mulaw import mulaw_decode, silence_class
@@ -77,10 +78,13 @@ class PreparedBatch:
     frame_projections: np.ndarray  # (B, F_max, L, G) float32: conditioning projected per layer
     num_frames: np.ndarray  # (B,) int64 (0 without local conditioning)
     num_samples: np.ndarray  # (B,) int64
+    # Excitation mode: (B, F_max, order + 1) float64 synthesis filters per frame, else None
+    filters: np.ndarray | None = None
 
     def select(self, rows: np.ndarray) -> "PreparedBatch":
         return PreparedBatch(self.layer_bias[rows], self.frame_projections[rows],
-                             self.num_frames[rows], self.num_samples[rows])
+                             self.num_frames[rows], self.num_samples[rows],
+                             None if self.filters is None else self.filters[rows])
 
 
 # ----------------------------------------------------------------------------- numba kernel
@@ -461,6 +465,8 @@ class Generator:
                 [speaker_table @ numpy(layer.speaker_proj.weight).T for layer in layers], axis=1)
         else:
             self.speaker_gate_bias = None
+        self.mel_basis = (mel_basis(config.sample_rate, config.mel_fft, config.mel_bands)
+                          if config.lpc_order else None)
         if config.cond_channels:
             self.cond_weight = torch.stack([layer.cond_proj.weight.detach()[:, :, 0].float().cpu()
                                             for layer in layers])  # (L, G, H)
@@ -518,6 +524,10 @@ class Generator:
 
         max_frames = int(frames.max(initial=0))
         frame_projections = np.zeros((batch, max_frames, L, G), np.float32)
+        filters = None
+        if config.lpc_order:
+            filters = np.zeros((batch, max(max_frames, 1), config.lpc_order + 1))
+            filters[:, :, 0] = 1.0  # the identity filter where there are no frames
         if config.cond_channels:
             with torch.no_grad():
                 for b, utterance in enumerate(utterances):
@@ -525,10 +535,27 @@ class Generator:
                         continue
                     device = self.model.input_embedding.weight.device
                     hidden = self.model.conditioning(
-                        torch.from_numpy(utterance).to(device)[None])[0].float().cpu()  # (H, F)
+                        torch.from_numpy(utterance).to(device)[None])  # (1, H, F)
+                    if filters is not None:
+                        envelope = self.model.mel_head(hidden)[0].double().cpu().numpy()
+                        filters[b, :len(utterance)] = mel_to_lpc(
+                            envelope, self.mel_basis, config.lpc_order, config.sample_rate)
+                    hidden = hidden[0].float().cpu()  # (H, F)
                     projected = torch.einsum("lgh,hf->flg", self.cond_weight, hidden)  # (F, L, G)
                     frame_projections[b, :len(utterance)] = projected.numpy()
-        return PreparedBatch(layer_bias, frame_projections, frames, lengths)
+        return PreparedBatch(layer_bias, frame_projections, frames, lengths, filters)
+
+    def to_waveform(self, classes: np.ndarray, prepared: PreparedBatch, row: int) -> np.ndarray:
+        """Drawn classes (T,) of utterance ``row`` → its float32 waveform.
+
+        A waveform model's classes are the waveform; an excitation model's are its residual,
+        which the utterance's synthesis filters turn into speech.
+        """
+        decoded = mulaw_decode(classes, self.config.quantization_channels)
+        if prepared.filters is None:
+            return decoded
+        audio = synthesis_filter(decoded, prepared.filters[row], self.config.hop_length)
+        return np.clip(audio, -1.0, 1.0).astype(np.float32)  # the filter's gain may overshoot
 
     def _speaker_ids(self, speakers, batch: int) -> np.ndarray | None:
         num_speakers = self.config.num_speakers
@@ -726,8 +753,7 @@ class Generator:
         elapsed = perf_counter() - start
         logger.debug("generated %d utterance(s), %.2f s of audio in %.2f s on %d thread(s)",
                      batch, seconds, elapsed, len(groups))
-        quantization = self.config.quantization_channels
-        return [mulaw_decode(classes[b, :prepared.num_samples[b]], quantization)
+        return [self.to_waveform(classes[b, :prepared.num_samples[b]], prepared, b)
                 for b in range(batch)]
 
 

@@ -59,6 +59,12 @@ class WaveNetConfig:
     upsample: str = "repeat"  # "repeat": repeat + learned conv; "transposed": transposed conv
     num_speakers: int = 0  # 0 = no global conditioning
     speaker_dim: int = 16
+    # Excitation mode (``vocoder/lpc.py``): > 0 makes the network model the residual of an
+    # LPC filter of this order, derived from a log-mel envelope that the model's own mel head
+    # predicts from the frame features. 0: the network models the waveform itself.
+    lpc_order: int = 0
+    mel_bands: int = 80  # the envelope's bands (excitation mode)
+    mel_fft: int = 400  # its analysis window in samples, centred on each frame
 
     def __post_init__(self) -> None:
         if self.output_channels is None:
@@ -71,7 +77,8 @@ class WaveNetConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise VocoderError(
                     f"WaveNetConfig.{name} must be a positive integer, got {value!r}")
-        for name in ("cond_channels", "cond_layers", "num_speakers"):
+        for name in ("cond_channels", "cond_layers", "num_speakers", "lpc_order", "mel_bands",
+                     "mel_fft"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise VocoderError(f"WaveNetConfig.{name} must be an integer >= 0, got {value!r}")
@@ -91,6 +98,10 @@ class WaveNetConfig:
             raise VocoderError(
                 "WaveNetConfig.cond_kernel must be odd (centred, non-causal), got "
                 f"{self.cond_kernel}")
+        if self.lpc_order and (not self.mel_bands or self.mel_fft < self.hop_length):
+            raise VocoderError(
+                "WaveNetConfig: excitation mode (lpc_order > 0) needs mel_bands > 0 and "
+                f"mel_fft >= hop_length, got {self.mel_bands} and {self.mel_fft}")
         if self.upsample not in UPSAMPLE_MODES:
             raise VocoderError(
                 f"WaveNetConfig.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
@@ -260,6 +271,9 @@ class WaveNet(nn.Module):
     def __init__(self, config: WaveNetConfig):
         super().__init__()
         self.config = config
+        if config.lpc_order and not config.cond_channels:
+            raise VocoderError("excitation mode (lpc_order > 0) predicts its envelope from the "
+                               "frame features: it needs cond_channels > 0")
         self.input_embedding = nn.Embedding(config.quantization_channels, config.residual_channels)
         if config.cond_channels:
             self.conditioning_network = ConditioningNetwork(config)
@@ -275,6 +289,9 @@ class WaveNet(nn.Module):
             for i, d in enumerate(dilations))
         self.head_hidden = nn.Conv1d(config.skip_channels, config.output_channels, 1)
         self.head_out = nn.Conv1d(config.output_channels, config.quantization_channels, 1)
+        # Excitation mode: the envelope the LPC filters come from, predicted at frame rate.
+        self.mel_head = (nn.Conv1d(config.cond_hidden, config.mel_bands, 1)
+                         if config.lpc_order else None)
 
     def conditioning(self, features: torch.Tensor) -> torch.Tensor:
         """Frame features (B, T_frames, cond_channels) → hidden frames (B, cond_hidden, T_frames).
@@ -283,6 +300,13 @@ class WaveNet(nn.Module):
         """
         self._check_features(features)
         return self.conditioning_network(features)
+
+    def envelope(self, features: torch.Tensor) -> torch.Tensor:
+        """Excitation mode: frame features (B, T_frames, C) → predicted log-mel (B, bands, T)."""
+        if self.mel_head is None:
+            raise VocoderError("this WaveNet models the waveform (lpc_order=0): it has no "
+                               "envelope head")
+        return self.mel_head(self.conditioning(features))
 
     def upsampled_conditioning(self, features: torch.Tensor) -> torch.Tensor:
         """Frame features (B, T_frames, C) → sample-rate conditioning (B, cond_hidden, T)."""

@@ -54,6 +54,7 @@ from tqdm import tqdm
 
 from vocoder.data import IGNORE_INDEX, StepBatchSampler, WaveNetDataset, read_corpus_info
 from vocoder.model import WaveNet, WaveNetConfig
+from vocoder.lpc import LPCSpec
 from vocoder.mulaw import mulaw_decode
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class TrainingError(ValueError):
 class TrainConfig:
     prep_dir: str = ""  # prepared corpus (see vocoder.data)
     out_dir: str = ""  # experiment directory: checkpoint.pt, log.jsonl
+    # A new run may start from another run's EMA weights (every tensor of the same name and
+    # shape, e.g. a waveform model's for an excitation model); ignored when resuming.
+    init_from: str = ""
     # data
     batch_size: int = 4
     window_frames: int = 100  # 100 frames × 80 = 8000 samples (0.5 s) per window
@@ -208,7 +212,9 @@ class TrainingModel(nn.Module):
         self.wavenet = wavenet
         self.context_frames = context_frames
         config = wavenet.config
-        self.mel_head = nn.Conv1d(config.cond_hidden, mel_bands, 1) if mel_bands else None
+        # In excitation mode the head belongs to the WaveNet (generation needs it); else here.
+        self.mel_head = (nn.Conv1d(config.cond_hidden, mel_bands, 1)
+                         if mel_bands and wavenet.mel_head is None else None)
 
     def forward(self, inputs: torch.Tensor, features: torch.Tensor, speaker: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -237,8 +243,9 @@ class TrainingModel(nn.Module):
             skip_sum = skip_sum + skip
         logits = wavenet.head_out(F.relu(wavenet.head_hidden(F.relu(skip_sum))))  # (B, Q, L)
         mel = None
-        if self.mel_head is not None:
-            mel = self.mel_head(hidden[:, :, context:context + num_frames])  # (B, bands, W)
+        head = wavenet.mel_head if wavenet.mel_head is not None else self.mel_head
+        if head is not None:
+            mel = head(hidden[:, :, context:context + num_frames])  # (B, bands, W)
         return logits, mel
 
 
@@ -292,7 +299,9 @@ def compute_losses(model: nn.Module, mel: MelSpectrogram | None, batch: dict[str
     if mel_pred is not None and mel is not None:
         with torch.no_grad(), torch.autocast(targets.device.type, enabled=False):
             # Padding (ignored targets) becomes the silence class, which decodes to ~0.
-            audio = mulaw_decode(targets.clamp(min=0), quantization_channels)  # (B, L)
+            # (Excitation mode: the targets are the residual; the recording comes beside it.)
+            heard = batch["waveform"] if "waveform" in batch else targets.clamp(min=0)
+            audio = mulaw_decode(heard, quantization_channels)  # (B, L)
             mel_target = mel(audio.float())  # (B, bands, W), in float32 even under AMP
             frame_valid = (targets[:, ::mel.hop_length] != IGNORE_INDEX).unsqueeze(1)  # (B, 1, W)
         error = mel_pred.float() - mel_target  # (B, bands, W)
@@ -492,6 +501,29 @@ def corpus_model_config(model_config: WaveNetConfig, prep_dir: str) -> WaveNetCo
     return WaveNetConfig.from_dict(values)
 
 
+def lpc_spec(model_config: WaveNetConfig) -> LPCSpec | None:
+    """The filters of an excitation-mode model (``vocoder.lpc``); None for a waveform model."""
+    if not model_config.lpc_order:
+        return None
+    return LPCSpec(model_config.lpc_order, model_config.mel_bands, model_config.mel_fft,
+                   model_config.sample_rate, model_config.hop_length)
+
+
+def initialize_from(model: TrainingModel, path: str | Path) -> None:
+    """Copy another run's EMA weights into ``model`` wherever name and shape agree."""
+    source = load_checkpoint(Path(path))["ema"]
+    # A waveform run keeps its mel head outside the WaveNet; an excitation run inside.
+    if "mel_head.weight" in source and model.wavenet.mel_head is not None:
+        source = {("wavenet." + k if k.startswith("mel_head.") else k): v
+                  for k, v in source.items()}
+    target = model.state_dict()
+    copied = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
+    if not copied:
+        raise TrainingError(f"{path} shares no weights with this model; check init_from")
+    model.load_state_dict(copied, strict=False)
+    logger.info("initialized %d of %d tensors from %s", len(copied), len(target), path)
+
+
 def validation_batches(config: TrainConfig, model_config: WaveNetConfig, context: int
                        ) -> list[dict[str, torch.Tensor]]:
     """Fixed windows of the "valid" split, batched; empty when the split is."""
@@ -499,7 +531,8 @@ def validation_batches(config: TrainConfig, model_config: WaveNetConfig, context
         return []
     valid = WaveNetDataset(config.prep_dir, "valid", config.window_frames, context,
                            seed=VALID_WINDOW_SEED,
-                           quantization_channels=model_config.quantization_channels)
+                           quantization_channels=model_config.quantization_channels,
+                           lpc=lpc_spec(model_config))
     if not valid.utterances:
         logger.warning("%s has no 'valid' utterances: no validation loss", config.prep_dir)
         return []
@@ -576,9 +609,16 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
     model_config = corpus_model_config(model_config, config.prep_dir)
     context = conditioning_reach(model_config) if config.context_frames < 0 else \
         config.context_frames
+    if model_config.lpc_order and not config.aux_mel_weight > 0:
+        raise TrainingError("an excitation model (lpc_order > 0) learns its envelope through the "
+                            "auxiliary mel loss: set aux_mel_weight > 0")
+    # Excitation mode: the model's own head, with its bands and window, predicts the envelope.
+    head_bands = 0 if model_config.lpc_order else config.mel_bands
+    mel_bands = model_config.mel_bands if model_config.lpc_order else config.mel_bands
+    mel_fft = model_config.mel_fft if model_config.lpc_order else config.aux_mel_fft
     checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path.exists() else None
     if checkpoint is not None:
-        check_same_shape(checkpoint, model_config, config.mel_bands, checkpoint_path)
+        check_same_shape(checkpoint, model_config, head_bands, checkpoint_path)
     start_step = int(checkpoint["step"]) if checkpoint is not None else 0
     if distributed.world_size > 1:
         steps = [None] * distributed.world_size
@@ -588,7 +628,9 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
                                 f"{steps}): --out must be on a file system all nodes share")
 
     torch.manual_seed(config.seed)  # the same initial weights on every rank
-    model = TrainingModel(WaveNet(model_config), context, config.mel_bands).to(device)
+    model = TrainingModel(WaveNet(model_config), context, head_bands).to(device)
+    if checkpoint is None and config.init_from:
+        initialize_from(model, config.init_from)
     ema = ExponentialMovingAverage(model, config.ema_decay)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  betas=(config.adam_beta1, config.adam_beta2),
@@ -608,8 +650,8 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
         elapsed_before = float(checkpoint.get("elapsed_s", 0.0))
         logger.info("resuming %s at step %d", checkpoint_path, start_step)
     del checkpoint
-    mel = (MelSpectrogram(model_config.sample_rate, model_config.hop_length, config.aux_mel_fft,
-                          config.mel_bands).to(device) if config.mel_bands else None)
+    mel = (MelSpectrogram(model_config.sample_rate, model_config.hop_length, mel_fft,
+                          mel_bands).to(device) if mel_bands else None)
     if distributed.world_size > 1:
         ddp_model: nn.Module = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -620,7 +662,8 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
 
     train_set = WaveNetDataset(config.prep_dir, "train", config.window_frames, context,
                                seed=config.seed,
-                               quantization_channels=model_config.quantization_channels)
+                               quantization_channels=model_config.quantization_channels,
+                               lpc=lpc_spec(model_config))
     if not train_set.utterances:
         raise TrainingError(f"{config.prep_dir} has no 'train' utterances; check manifest.jsonl")
     val_batches = validation_batches(config, model_config, context)
@@ -636,7 +679,7 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
                 "rng": {"torch": torch.get_rng_state(),
                         "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda"
                         else None},
-                "mel_bands": config.mel_bands,
+                "mel_bands": head_bands,
                 "model_config": model_config.to_dict(), "train_config": config.to_dict(),
                 "elapsed_s": elapsed_before + time.perf_counter() - run_start}
 

@@ -9,7 +9,10 @@
 #
 # Knobs (environment): JOBS (parallel processes for rendering and preparation), THREADS (torch
 # threads for training on CPU), WAVENET_STEPS (where the learning-rate schedule ends),
-# WAVENET_SET (extra "--set key=value" arguments for vocoder.train), DATA, EXP, VOICE.
+# WAVENET_SET (extra "--set key=value" arguments for vocoder.train), LPC_ORDER (24: the WaveNet
+# models the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py; 0: it
+# models the waveform), ENVELOPE_MINUTES (frame-rate pretraining of that envelope), DATA, EXP,
+# VOICE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,7 +23,12 @@ EXP=${EXP:-exp/demo}
 VOICE=${VOICE:-voices/demo}
 WAVENET_STEPS=${WAVENET_STEPS:-200000}
 WAVENET_SET=${WAVENET_SET:-}
-STAGES=${STAGES:-"corpus prepare relabel duration pitch eval wavenet export"}
+LPC_ORDER=${LPC_ORDER:-24}
+ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-25}
+STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope wavenet export"}
+# The bundled voice's shape: 20 layers 64/128/128 (fast enough for real time on one core) with a
+# wide frame-rate conditioning network (256 channels, 6 blocks: nearly free).
+SHAPE="cond_hidden=256 cond_layers=6 lpc_order=$LPC_ORDER"
 
 run_stage() { [[ " $STAGES " == *" $1 "* ]]; }
 say() { echo "== $(date +%H:%M:%S) $*" >&2; }
@@ -52,14 +60,25 @@ if run_stage eval; then
     say "prosody evaluation on the held-out splits"
     python -m frontend.prosody_train eval --prep "$DATA/prep" --out "$EXP/prosody"
 fi
+if run_stage envelope && [[ "$LPC_ORDER" != 0 ]]; then
+    if [[ -f "$EXP/envelope/checkpoint.pt" ]]; then
+        say "envelope: $EXP/envelope/checkpoint.pt exists, kept"
+    else
+        say "envelope pretraining at frame rate ($ENVELOPE_MINUTES min)"
+        # shellcheck disable=SC2046
+        python -m vocoder.envelope --prep "$DATA/prep" --out "$EXP/envelope" \
+            $(printf -- "--set %s " $SHAPE) --minutes "$ENVELOPE_MINUTES" --threads "$THREADS"
+    fi
+fi
 if run_stage wavenet; then
     say "WaveNet (resumes from $EXP/wavenet/checkpoint.pt)"
-    # The bundled voice's shape: 20 layers 64/128/128 (fast enough for real time on one core)
-    # with a wide frame-rate conditioning network (256 channels, 6 blocks: nearly free).
-    # shellcheck disable=SC2086
+    INIT=()
+    [[ -f "$EXP/envelope/checkpoint.pt" && "$LPC_ORDER" != 0 ]] && \
+        INIT=(--set "init_from=$EXP/envelope/checkpoint.pt")
+    # shellcheck disable=SC2046,SC2086
     python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet" \
         --set num_threads="$THREADS" --set max_steps="$WAVENET_STEPS" --set warmup_steps=300 \
-        --set ckpt_every=100 --set model.cond_hidden=256 --set model.cond_layers=6 $WAVENET_SET
+        --set ckpt_every=100 $(printf -- "--set model.%s " $SHAPE) "${INIT[@]}" $WAVENET_SET
 fi
 if run_stage export; then
     say "export $VOICE"

@@ -1,0 +1,113 @@
+"""How intelligible is an excitation voice's predicted envelope, with an ideal excitation?
+
+For an excitation-mode voice (``lpc_order > 0``, see ``vocoder/lpc.py``) this replaces the
+WaveNet's sampled residual with a textbook one: a pulse train at the planned F0 in voiced frames,
+white noise elsewhere, each frame scaled to the envelope's prediction-error power, and passes it
+through the same synthesis filters the voice uses. pocketsphinx's word error rate on held-out
+sentences then bounds what the frame-rate half of the model allows: if this is high, more WaveNet
+training cannot help; if it is low and ``benchmarks/intelligibility.py`` is high, the excitation
+is what is missing.
+
+    python benchmarks/envelope_intelligibility.py --voice VOICE --speakers p225,p226,p232
+
+The last line is ``worst_envelope_wer X`` (%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # recipes/ is not an installed package
+
+from recipes.demo.sentences import heldout_sentences  # noqa: E402
+from tts.evaluation import Recognizer, transcript_words, word_errors  # noqa: E402
+from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
+from tts.voice import VoiceError  # noqa: E402
+from vocoder.lpc import mel_basis, mel_to_lpc, mel_to_power, synthesis_filter  # noqa: E402
+
+
+def ideal_excitation(f0_hz: np.ndarray, voiced: np.ndarray, error_power: np.ndarray, hop: int,
+                     sample_rate: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit-power pulses at F0 (voiced frames) or white noise, scaled per frame."""
+    excitation = np.zeros(len(f0_hz) * hop)
+    phase = 0.0
+    for frame, (hz, is_voiced) in enumerate(zip(f0_hz, voiced)):
+        span = slice(frame * hop, (frame + 1) * hop)
+        if is_voiced and hz > 0:
+            for t in range(span.start, span.stop):
+                phase += hz / sample_rate
+                if phase >= 1.0:
+                    phase -= 1.0
+                    excitation[t] = np.sqrt(sample_rate / hz)
+        else:
+            excitation[span] = rng.standard_normal(hop)
+        excitation[span] *= np.sqrt(error_power[frame])
+    return excitation
+
+
+def envelope_speech(synth: Synthesizer, text: str, speaker: int, seed: int) -> np.ndarray:
+    model, config = synth.generator.model, synth.generator.config
+    basis = mel_basis(config.sample_rate, config.mel_fft, config.mel_bands)
+    rng = np.random.default_rng(seed)
+    pieces = []
+    for utterance in synth.phonemize(text):
+        plan = synth.plan(utterance, speaker)
+        with torch.no_grad():
+            envelope = model.envelope(torch.from_numpy(plan.conditioning)[None])[0].double()
+        power = mel_to_power(envelope.numpy(), basis)  # (bins, T)
+        filters = mel_to_lpc(envelope.numpy(), basis, config.lpc_order, config.sample_rate)
+        autocorrelation = np.fft.irfft(power, axis=0)[:config.lpc_order + 1].T  # (T, p + 1)
+        error_power = np.maximum((filters * autocorrelation).sum(axis=1), 1e-12)
+        excitation = ideal_excitation(plan.f0_hz, plan.voiced, error_power, config.hop_length,
+                                      config.sample_rate, rng)
+        pieces.append(synthesis_filter(excitation, filters, config.hop_length))
+    audio = np.concatenate(pieces)
+    return (0.5 * audio / max(np.abs(audio).max(), 1e-9)).astype(np.float32)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="envelope_intelligibility",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--voice", required=True, help="an excitation-mode voice directory")
+    parser.add_argument("--speakers", default=None, help="comma-separated ids (default: all)")
+    parser.add_argument("--sentences", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        synth = Synthesizer.from_pretrained(args.voice)
+        if not synth.generator.config.lpc_order:
+            parser.exit(2, f"error: {args.voice} models the waveform (lpc_order 0); this "
+                           "benchmark needs an excitation voice\n")
+        speakers = args.speakers.split(",") if args.speakers else synth.speakers
+        indices = [synth.speaker_index(s) for s in speakers]
+    except (SynthesisError, VoiceError) as exc:
+        parser.exit(2, f"error: {exc}\n")
+    recognizer = Recognizer()
+    sentences = heldout_sentences()[:args.sentences]
+    print("| speaker | envelope WER % |\n|---|---|")
+    worst = 0.0
+    for name, index in zip(speakers, indices):
+        errors = words = 0
+        for sentence in sentences:
+            heard = recognizer.transcribe(envelope_speech(synth, sentence, index, args.seed))
+            reference = transcript_words(sentence)
+            errors += word_errors(reference, heard.split())
+            words += len(reference)
+        wer = 100.0 * errors / max(words, 1)
+        worst = max(worst, wer)
+        print(f"| {name} | {wer:.1f} |", flush=True)
+    print(f"worst_envelope_wer {worst:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

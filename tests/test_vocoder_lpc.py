@@ -1,0 +1,266 @@
+"""Excitation mode: LPC filters from a log-mel envelope, residual targets, and generation
+through the synthesis filter. Tiny real models on the tone corpus of test_vocoder_train."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.signal import lfilter
+
+from tests.test_vocoder_train import (HOP, SR, read_log, tiny_model_config, tiny_train_config,
+                                      write_prepared_corpus)
+from vocoder.data import IGNORE_INDEX, WaveNetDataset
+from vocoder.generate import Generator
+from vocoder.io import load_wavenet
+from vocoder.lpc import (LPCError, LPCSpec, inverse_filter, log_mel, mel_basis, mel_to_lpc,
+                         synthesis_filter)
+from vocoder.model import VocoderError, WaveNet, WaveNetConfig
+from vocoder.mulaw import mulaw_decode, mulaw_encode, silence_class
+from vocoder.train import MelSpectrogram, TrainingError, export_ema, load_checkpoint, train
+
+N_FFT, BANDS, ORDER = 400, 40, 16
+
+
+def resonance(hz: float, seconds: float = 0.5, seed: int = 0) -> np.ndarray:
+    """White noise through one sharp two-pole resonator at ``hz``."""
+    radius, theta = 0.97, 2 * np.pi * hz / SR
+    noise = np.random.default_rng(seed).standard_normal(int(seconds * SR) // HOP * HOP)
+    return 0.05 * lfilter([1.0], [1.0, -2 * radius * np.cos(theta), radius ** 2], noise)
+
+
+def spectral_flatness(signal: np.ndarray) -> float:
+    power = np.abs(np.fft.rfft(signal.reshape(-1, 400) * np.hanning(400), axis=1)) ** 2
+    power = power.mean(axis=0) + 1e-12
+    return float(np.exp(np.log(power).mean()) / power.mean())
+
+
+def test_log_mel_matches_the_training_mel_spectrogram():
+    audio = resonance(700.0).astype(np.float32)
+    expected = MelSpectrogram(SR, HOP, N_FFT, BANDS)(torch.from_numpy(audio)[None])[0].numpy()
+    np.testing.assert_allclose(log_mel(audio, mel_basis(SR, N_FFT, BANDS), HOP), expected,
+                               atol=1e-4)
+
+
+@pytest.mark.parametrize("hz", [500.0, 1000.0, 2500.0])
+def test_the_filter_of_a_resonance_peaks_at_it_and_whitens_it(hz):
+    audio = resonance(hz)
+    basis = mel_basis(SR, N_FFT, BANDS)
+    coefficients = mel_to_lpc(log_mel(audio, basis, HOP), basis, ORDER, SR)  # (T, order + 1)
+    assert coefficients.shape == (len(audio) // HOP, ORDER + 1)
+    np.testing.assert_array_equal(coefficients[:, 0], 1.0)
+    response = np.abs(np.fft.rfft(coefficients[len(coefficients) // 2], n=1600))
+    peak_hz = np.argmin(response) * SR / 1600  # the envelope 1/|A| peaks where |A| is least
+    assert abs(peak_hz - hz) < 0.15 * hz
+    residual = inverse_filter(audio, coefficients, HOP)
+    assert spectral_flatness(residual) > 3 * spectral_flatness(audio)
+
+
+def test_synthesis_filter_inverts_the_inverse_filter_with_filters_changing_every_frame():
+    rng = np.random.default_rng(1)
+    audio = np.concatenate([resonance(600.0, 0.2, 1), resonance(2000.0, 0.2, 2)])
+    basis = mel_basis(SR, N_FFT, BANDS)
+    coefficients = mel_to_lpc(log_mel(audio, basis, HOP), basis, ORDER, SR)
+    assert len(np.unique(coefficients[:, 1].round(6))) > 10  # really frame-varying
+    residual = inverse_filter(audio, coefficients, HOP)
+    np.testing.assert_allclose(synthesis_filter(residual, coefficients, HOP), audio, atol=1e-9)
+    noise = rng.standard_normal(len(audio))
+    np.testing.assert_allclose(inverse_filter(synthesis_filter(noise, coefficients, HOP),
+                                              coefficients, HOP), noise, atol=1e-9)
+
+
+def test_filters_of_any_envelope_are_stable():
+    basis = mel_basis(SR, N_FFT, BANDS)
+    rng = np.random.default_rng(2)
+    envelopes = [rng.normal(-4, 3, (BANDS, 20)),  # ragged noise
+                 np.full((BANDS, 3), np.log(1e-5)),  # digital silence
+                 np.where(np.arange(BANDS)[:, None] == 10, 5.0, -11.0) * np.ones((1, 4))]  # a spike
+    for envelope in envelopes:
+        for a in mel_to_lpc(envelope, basis, 24, SR):
+            assert np.isfinite(a).all()
+            assert np.abs(np.roots(a)).max(initial=0.0) < 1.0
+
+
+def test_bad_lpc_inputs_are_clear_errors():
+    basis = mel_basis(SR, N_FFT, BANDS)
+    with pytest.raises(LPCError, match="log-mel must be"):
+        mel_to_lpc(np.zeros((BANDS + 1, 3)), basis, ORDER, SR)
+    with pytest.raises(LPCError, match="fewer than the signal"):
+        synthesis_filter(np.zeros(5 * HOP), np.ones((2, ORDER + 1)), HOP)
+    with pytest.raises(VocoderError, match="excitation mode"):
+        WaveNet(WaveNetConfig(lpc_order=16, cond_channels=0))
+    with pytest.raises(VocoderError, match="excitation mode"):
+        WaveNetConfig(lpc_order=16, cond_channels=5, mel_bands=0)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    prep = tmp_path_factory.mktemp("prep")
+    write_prepared_corpus(prep, [30, 45, 6, 25], ["train", "train", "train", "valid"])
+    return prep
+
+
+def excitation_config(**overrides) -> WaveNetConfig:
+    values = dict(lpc_order=8, mel_bands=8, mel_fft=160, cond_channels=5, num_speakers=2)
+    values.update(overrides)
+    return tiny_model_config(**values)
+
+
+def test_excitation_windows_hold_the_residual_and_the_recording(corpus):
+    config = excitation_config()
+    spec = LPCSpec(config.lpc_order, config.mel_bands, config.mel_fft, SR, HOP)
+    plain = WaveNetDataset(corpus, "train", window_frames=10)
+    excitation = WaveNetDataset(corpus, "train", window_frames=10, lpc=spec)
+    for index in range(4):
+        window, reference = excitation[index], plain[index]
+        heard = reference["targets"] != IGNORE_INDEX  # past the end: silence, not ignored
+        torch.testing.assert_close(window["waveform"][heard], reference["targets"][heard])
+        assert (window["waveform"][~heard] == silence_class(256)).all()
+        torch.testing.assert_close(window["features"], reference["features"])
+        assert not torch.equal(window["targets"], reference["targets"])
+    # The targets are the μ-law residual of the whole recording under its own filters.
+    utterance = excitation.utterances[0]
+    samples = utterance.num_frames * HOP
+    waveform = np.asarray(mulaw_decode(
+        plain._audio[utterance.sample_offset:utterance.sample_offset + samples].astype(np.int64)))
+    first = excitation.window(0, 0)["targets"].numpy()
+    expected = mulaw_encode(np.clip(spec.residual(
+        _recording(corpus, utterance.utt_id)), -1, 1).astype(np.float32))[:len(first)]
+    assert np.mean(first == expected) > 0.99
+    # The residual is much quieter than the tones it comes from.
+    residual = np.asarray(mulaw_decode(excitation._audio.astype(np.int64)))
+    assert np.std(residual) < 0.5 * np.std(waveform)
+
+
+def _recording(prep, utt_id: str) -> np.ndarray:
+    import soundfile as sf
+
+    speaker = utt_id.rsplit("_", 1)[0]
+    audio, _ = sf.read(prep / "wav" / speaker / f"{utt_id}.wav", dtype="float32")
+    padded = np.zeros(-(-len(audio) // HOP) * HOP, np.float32)
+    padded[:len(audio)] = audio
+    return padded
+
+
+def test_an_excitation_model_trains_exports_and_generates_through_its_filters(corpus, tmp_path):
+    config = excitation_config()
+    result = train(tiny_train_config(corpus, tmp_path / "exp", max_steps=30, warmup_steps=0,
+                                     lr=1e-2, eval_every=1000, ckpt_every=30), config)
+    events = [e for e in read_log(tmp_path / "exp") if e["event"] == "train"]
+    assert np.mean([e["loss"] for e in events[-5:]]) < events[0]["loss"] - 0.5
+    assert np.mean([e["aux_loss"] for e in events[-5:]]) < 0.85 * events[0]["aux_loss"]
+    assert result.model.mel_head is not None  # the head belongs to the WaveNet here
+
+    export_ema(tmp_path / "exp", tmp_path / "voice")
+    model = load_wavenet(tmp_path / "voice")
+    assert model.config.lpc_order == 8
+    assert any(k.startswith("mel_head.") for k in model.state_dict())
+
+    generator = Generator(model)
+    features = [np.load(corpus / "cond" / "spk_a" / "spk_a_000.npy"),
+                np.load(corpus / "cond" / "spk_b" / "spk_b_001.npy")]
+    audio = generator.generate(features, [0, 1], seed=3, threads=1)
+    assert [len(a) for a in audio] == [30 * HOP, 45 * HOP]
+    assert all(np.isfinite(a).all() and a.dtype == np.float32 for a in audio)
+    # The same draws, decoded by hand: μ-law residual → the filters of the predicted envelope.
+    prepared = generator.prepare(features[1:], [1])
+    state = generator.init_state(1, [4])  # generate() gave utterance 1 the seed 3 + 1
+    classes, _ = generator.run(state, prepared, 45 * HOP, 1.0)
+    with torch.no_grad():
+        envelope = model.envelope(torch.from_numpy(features[1])[None])[0].double().numpy()
+    filters = mel_to_lpc(envelope, mel_basis(SR, 160, 8), 8, SR)
+    expected = synthesis_filter(np.asarray(mulaw_decode(classes[0])), filters, HOP)
+    np.testing.assert_allclose(audio[1], np.clip(expected, -1, 1), atol=1e-5)
+
+
+def test_an_excitation_run_can_start_from_a_waveform_run(corpus, tmp_path):
+    waveform = train(tiny_train_config(corpus, tmp_path / "wave", max_steps=2,
+                                       aux_mel_bands=8, aux_mel_fft=160), tiny_model_config())
+    excitation = train(tiny_train_config(corpus, tmp_path / "exc", max_steps=1,
+                                         init_from=str(tmp_path / "wave" / "checkpoint.pt"),
+                                         lr=1e-9, warmup_steps=0), excitation_config())
+    before = load_checkpoint(tmp_path / "wave" / "checkpoint.pt")["ema"]  # with its mel head
+    after = excitation.model.state_dict()
+    assert waveform.step == 2
+    torch.testing.assert_close(after["mel_head.weight"], before["mel_head.weight"],
+                               atol=1e-6, rtol=0)
+    torch.testing.assert_close(after["layers.0.dilated_conv.weight"],
+                               before["wavenet.layers.0.dilated_conv.weight"], atol=1e-6, rtol=0)
+
+
+def test_an_excitation_model_needs_the_auxiliary_loss(corpus, tmp_path):
+    with pytest.raises(TrainingError, match="aux_mel_weight"):
+        train(tiny_train_config(corpus, tmp_path / "exp", aux_mel_weight=0.0),
+              excitation_config())
+
+
+def test_envelope_pretraining_lowers_the_envelope_loss_and_seeds_a_run(corpus, tmp_path):
+    from vocoder.envelope import main as envelope_main
+
+    train(tiny_train_config(corpus, tmp_path / "wave", max_steps=2, aux_mel_bands=8,
+                            aux_mel_fft=160), tiny_model_config())
+    assert envelope_main(["--prep", str(corpus), "--out", str(tmp_path / "env"),
+                          "--init-from", str(tmp_path / "wave" / "checkpoint.pt"),
+                          "--set", "lpc_order=8", "--set", "mel_bands=8", "--set", "mel_fft=160",
+                          "--minutes", "0.05", "--batch", "4", "--lr", "1e-2",
+                          "--threads", "1"]) == 0
+    history = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["envelope_history"]
+    assert history[-1]["step"] > 5
+    assert history[-1]["valid_l1"] < 0.8 * history[0]["valid_l1"]
+    # A run started from it begins with the pretrained envelope head.
+    result = train(tiny_train_config(corpus, tmp_path / "exc", max_steps=1, lr=1e-9,
+                                     init_from=str(tmp_path / "env" / "checkpoint.pt")),
+                   excitation_config())
+    pretrained = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["ema"]
+    torch.testing.assert_close(result.model.state_dict()["mel_head.weight"],
+                               pretrained["wavenet.mel_head.weight"], atol=1e-6, rtol=0)
+
+
+def test_envelope_pretraining_of_a_waveform_model_is_a_clear_error(corpus, tmp_path, capsys):
+    from vocoder.envelope import main as envelope_main
+
+    train(tiny_train_config(corpus, tmp_path / "wave", max_steps=1), tiny_model_config())
+    with pytest.raises(SystemExit) as exit_info:
+        envelope_main(["--prep", str(corpus), "--out", str(tmp_path / "env"),
+                       "--init-from", str(tmp_path / "wave" / "checkpoint.pt")])
+    assert exit_info.value.code == 2
+    assert "lpc_order" in capsys.readouterr().err
+
+
+def test_an_excitation_voice_speaks_through_the_synthesizer(tiny_prepared, tiny_voice, tmp_path):
+    from tts.synthesizer import Synthesizer
+    from tts.voice import export_voice
+    from vocoder.train import TrainConfig
+
+    train(TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(tmp_path / "wavenet"),
+                      batch_size=2, window_frames=8, max_steps=2, warmup_steps=1, eval_every=2,
+                      ckpt_every=2, log_every=1, val_windows=2, num_threads=1),
+          WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
+                        skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4,
+                        lpc_order=12, mel_bands=20))
+    voice = export_voice(tiny_prepared, tiny_voice.parent / "prosody", tmp_path / "wavenet",
+                         tmp_path / "voice", name="tiny-excitation")
+    synth = Synthesizer.from_pretrained(voice)
+    assert synth.generator.config.lpc_order == 12
+    first = synth.synthesize("A red fox.", "p225", seed=5)
+    again = synth.synthesize("A red fox.", "p225", seed=5)
+    other = synth.synthesize("A red fox.", "p225", seed=6)
+    plan = synth.plan(next(synth.phonemize("A red fox.")), synth.speaker_index("p225"))
+    assert len(first) == plan.num_frames * synth.generator.config.hop_length
+    assert np.isfinite(first).all() and np.abs(first).max() <= 1.0
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_envelope_pretraining_can_start_from_scratch(corpus, tmp_path):
+    from vocoder.envelope import pretrain
+
+    summary = pretrain(corpus, tmp_path / "env", None,
+                       {"lpc_order": 8, "mel_bands": 8, "mel_fft": 160, "cond_hidden": 8,
+                        "cond_layers": 1, "cond_kernel": 3, "layers": 2, "residual_channels": 4,
+                        "gate_channels": 4, "skip_channels": 4}, minutes=0.03,
+                       batch_utterances=4, lr=1e-2, threads=1, eval_every=5)
+    saved = load_checkpoint(tmp_path / "env" / "checkpoint.pt")
+    assert saved["model_config"]["cond_channels"] == 5  # filled in from the corpus
+    assert saved["model_config"]["num_speakers"] == 2
+    assert summary["history"][-1]["valid_l1"] < summary["history"][0]["valid_l1"]

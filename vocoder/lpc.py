@@ -1,0 +1,192 @@
+"""Linear prediction from a log-mel spectrogram, and the per-frame LPC filters of excitation mode.
+
+In excitation mode (``WaveNetConfig.lpc_order > 0``, the ExcitNet idea: Song et al., 2019) the
+WaveNet does not model the waveform but its linear-prediction residual: the waveform passed
+through the inverse filter ``A(z) = 1 + a_1 z^-1 + ... + a_p z^-p`` of its own spectral
+envelope. Generation draws the residual sample by sample and passes it through the synthesis
+filter ``1 / A(z)``. The formants then come from the envelope, which the frame-rate
+conditioning network predicts as a log-mel spectrogram (its training-time auxiliary head, kept
+in the model in this mode), and the sample-rate network only has to learn the excitation:
+pulses and noise, a far easier distribution to learn from a few hours of training.
+
+Filters are derived from a log-mel spectrogram in both directions, so that training (the
+recording's own mel) and generation (the predicted mel) go through the same function:
+
+    log-mel (bands, T) → power spectrum per linear bin → autocorrelation (inverse real FFT)
+    → lag window → Levinson-Durbin → (T, order + 1) coefficients, a_0 = 1
+
+Frame ``f``'s filter applies to samples ``f * hop ... (f + 1) * hop - 1``, the framing of the
+rest of the package. Both filters are exact inverses of each other (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+# Bandwidth expansion: a Gaussian lag window of 60 Hz keeps the poles off the unit circle, so
+# that the synthesis filter of a predicted (and thus imperfect) envelope never rings.
+LAG_WINDOW_HZ = 60.0
+# White-noise correction: -40 dB of flat floor under the envelope, for the same reason.
+NOISE_FLOOR = 1e-4
+
+
+class LPCError(ValueError):
+    """Unusable input to the LPC functions; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class LPCSpec:
+    """How a model derives its filters: ``WaveNetConfig``'s lpc_order, mel_bands, mel_fft."""
+    order: int
+    bands: int
+    n_fft: int
+    sample_rate: int
+    hop_length: int
+
+    def basis(self) -> np.ndarray:
+        return mel_basis(self.sample_rate, self.n_fft, self.bands)
+
+    def residual(self, audio: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
+        """A recording (frames * hop,) → its residual under the filters of its own log-mel."""
+        basis = self.basis() if basis is None else basis
+        coefficients = mel_to_lpc(log_mel(audio, basis, self.hop_length), basis, self.order,
+                                  self.sample_rate)
+        return inverse_filter(audio, coefficients, self.hop_length)
+
+
+def mel_basis(sample_rate: int, n_fft: int, bands: int) -> np.ndarray:
+    """The mel filterbank (bands, n_fft // 2 + 1) that ``vocoder.train.MelSpectrogram`` uses."""
+    import librosa  # librosa is a dependency; imported here to keep ``import vocoder`` light
+
+    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=bands).astype(np.float64)
+
+
+def log_mel(audio: np.ndarray, basis: np.ndarray, hop: int) -> np.ndarray:
+    """Audio (frames * hop,) → log-mel (bands, frames), as ``vocoder.train.MelSpectrogram``
+    computes it (tested): one periodic Hann window of ``n_fft`` samples centred on each frame,
+    reflect padding, natural log of the power floored at 1e-5."""
+    n_fft = 2 * (basis.shape[1] - 1)
+    audio = np.asarray(audio, np.float64)
+    if audio.ndim != 1 or len(audio) % hop:
+        raise LPCError(f"audio must be 1-D with a whole number of {hop}-sample frames, "
+                       f"got shape {audio.shape}")
+    left = (n_fft - hop) // 2
+    right = n_fft - hop - left
+    mode = "reflect" if len(audio) > max(left, right) else "constant"
+    padded = np.pad(audio, (left, right), mode=mode)
+    frames = len(audio) // hop
+    index = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]  # (T, n_fft)
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
+    power = np.abs(np.fft.rfft(padded[index] * window, axis=1)) ** 2  # (T, bins)
+    return np.log(np.maximum(basis @ power.T, 1e-5))  # (bands, T)
+
+
+def mel_to_power(log_mel: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Log-mel (bands, T) → a smooth power spectrum (n_fft // 2 + 1, T).
+
+    A band's energy is the weighted sum of the power under its triangle; if the power is flat
+    there, it equals the band's energy over the triangle's area. Each linear bin then takes the
+    overlap-weighted mean of the bands that cover it (the nearest band where none does).
+    """
+    basis = np.asarray(basis, np.float64)
+    if log_mel.ndim != 2 or log_mel.shape[0] != basis.shape[0]:
+        raise LPCError(f"log-mel must be ({basis.shape[0]}, frames), got {log_mel.shape}")
+    area = basis.sum(axis=1, keepdims=True)  # (bands, 1)
+    level = np.exp(np.asarray(log_mel, np.float64)) / np.maximum(area, 1e-12)  # (bands, T)
+    weights = basis.T.copy()  # (bins, bands)
+    coverage = weights.sum(axis=1)
+    centres = np.argmax(basis, axis=1)  # (bands,)
+    for bin_index in np.flatnonzero(coverage <= 0):
+        weights[bin_index, np.argmin(np.abs(centres - bin_index))] = 1.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    return weights @ level  # (bins, T)
+
+
+def power_to_lpc(power: np.ndarray, order: int, sample_rate: int) -> np.ndarray:
+    """Power spectrum (n_fft // 2 + 1, T) → LPC coefficients (T, order + 1), a_0 = 1."""
+    if order < 1:
+        raise LPCError(f"order must be >= 1, got {order}")
+    n_fft = 2 * (power.shape[0] - 1)
+    if order >= n_fft // 2:
+        raise LPCError(f"order {order} is too high for a {n_fft}-point spectrum")
+    autocorrelation = np.fft.irfft(power, n=n_fft, axis=0)[:order + 1].T  # (T, order + 1)
+    lags = np.arange(order + 1)
+    sigma = 2.0 * np.pi * LAG_WINDOW_HZ / sample_rate
+    autocorrelation = autocorrelation * np.exp(-0.5 * (sigma * lags) ** 2)
+    autocorrelation[:, 0] *= 1.0 + NOISE_FLOOR
+    return _levinson(np.ascontiguousarray(autocorrelation), order)
+
+
+def mel_to_lpc(log_mel: np.ndarray, basis: np.ndarray, order: int,
+               sample_rate: int) -> np.ndarray:
+    """Log-mel (bands, T) → (T, order + 1) float64 LPC coefficients, a_0 = 1."""
+    return power_to_lpc(mel_to_power(log_mel, basis), order, sample_rate)
+
+
+@numba.njit(cache=True, nogil=True)
+def _levinson(autocorrelation: np.ndarray, order: int) -> np.ndarray:
+    frames = autocorrelation.shape[0]
+    coefficients = np.zeros((frames, order + 1))
+    previous = np.zeros(order + 1)
+    for f in range(frames):
+        a = coefficients[f]
+        a[0] = 1.0
+        error = autocorrelation[f, 0]
+        if error <= 0.0:
+            continue  # silence: the identity filter
+        for i in range(1, order + 1):
+            acc = autocorrelation[f, i]
+            for j in range(1, i):
+                acc += a[j] * autocorrelation[f, i - j]
+            reflection = -acc / error
+            # Numerically unstable step (|k| >= 1): keep the stable lower-order filter.
+            if not abs(reflection) < 1.0:
+                break
+            previous[:i] = a[:i]
+            for j in range(1, i):
+                a[j] = previous[j] + reflection * previous[i - j]
+            a[i] = reflection
+            error *= 1.0 - reflection * reflection
+    return coefficients
+
+
+@numba.njit(cache=True, nogil=True)
+def _filter(signal, coefficients, hop, synthesis):
+    """FIR A(z) on the input (inverse filter) or all-pole 1/A(z) on the output (synthesis)."""
+    order = coefficients.shape[1] - 1
+    output = np.empty(signal.shape[0], np.float64)
+    history = output if synthesis else signal
+    sign = -1.0 if synthesis else 1.0
+    for t in range(signal.shape[0]):
+        frame = min(t // hop, coefficients.shape[0] - 1)
+        acc = float(signal[t])
+        for k in range(1, min(order, t) + 1):
+            acc += sign * coefficients[frame, k] * history[t - k]
+        output[t] = acc
+    return output
+
+
+def _check(signal: np.ndarray, coefficients: np.ndarray, hop: int) -> None:
+    if signal.ndim != 1 or coefficients.ndim != 2 or coefficients.shape[1] < 2:
+        raise LPCError(f"expected a 1-D signal and (frames, order + 1) coefficients, got "
+                       f"{signal.shape} and {coefficients.shape}")
+    if len(signal) and len(coefficients) * hop < len(signal):
+        raise LPCError(f"{len(coefficients)} frames of coefficients cover "
+                       f"{len(coefficients) * hop} samples, fewer than the signal's {len(signal)}")
+
+
+def inverse_filter(audio: np.ndarray, coefficients: np.ndarray, hop: int) -> np.ndarray:
+    """Residual e[t] = sum_k a_k[frame(t)] x[t - k] (float64), zero history before t = 0."""
+    audio = np.asarray(audio, np.float64)
+    _check(audio, coefficients, hop)
+    return _filter(audio, np.ascontiguousarray(coefficients, np.float64), hop, False)
+
+
+def synthesis_filter(excitation: np.ndarray, coefficients: np.ndarray, hop: int) -> np.ndarray:
+    """x[t] = e[t] - sum_{k>=1} a_k[frame(t)] x[t - k]: the inverse of ``inverse_filter``."""
+    excitation = np.asarray(excitation, np.float64)
+    _check(excitation, coefficients, hop)
+    return _filter(excitation, np.ascontiguousarray(coefficients, np.float64), hop, True)
