@@ -150,7 +150,7 @@ def pretrain(prep_dir: str | Path, out_dir: str | Path, init_from: str | Path | 
         if step % eval_every == 0:
             history.append({"step": step, "train_l1": round(loss.item(), 5),
                             "valid_l1": round(validate(), 5), "elapsed_s": round(elapsed, 1)})
-            logger.info("step %d: train L1 %.4f, valid L1 %.4f", step, loss,
+            logger.info("step %d: train L1 %.4f, valid L1 %.4f", step, loss.item(),
                         history[-1]["valid_l1"])
     history.append({"step": step, "valid_l1": round(validate(), 5),
                     "elapsed_s": round(time.perf_counter() - train_start, 1)})
