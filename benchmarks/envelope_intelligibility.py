@@ -27,11 +27,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # recipes/ is not an installed package
 
+from frontend.pitch import extract_f0  # noqa: E402
+from recipes.demo.flite import render  # noqa: E402
 from recipes.demo.sentences import heldout_sentences  # noqa: E402
 from tts.evaluation import Recognizer, transcript_words, word_errors  # noqa: E402
 from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
 from tts.voice import VoiceError  # noqa: E402
-from vocoder.lpc import mel_basis, mel_to_lpc, mel_to_power, synthesis_filter  # noqa: E402
+from vocoder.lpc import (log_mel, mel_basis, mel_to_lpc, mel_to_power,  # noqa: E402
+                         synthesis_filter)
 
 
 def ideal_excitation(f0_hz: np.ndarray, voiced: np.ndarray, error_power: np.ndarray, hop: int,
@@ -53,24 +56,46 @@ def ideal_excitation(f0_hz: np.ndarray, voiced: np.ndarray, error_power: np.ndar
     return excitation
 
 
-def envelope_speech(synth: Synthesizer, text: str, speaker: int, seed: int) -> np.ndarray:
-    model, config = synth.generator.model, synth.generator.config
+def excited(envelope: np.ndarray, f0_hz: np.ndarray, voiced: np.ndarray, config,
+            rng: np.random.Generator) -> np.ndarray:
+    """Log-mel envelope (bands, T) + F0 → audio through the envelope's synthesis filters."""
     basis = mel_basis(config.sample_rate, config.mel_fft, config.mel_bands)
+    power = mel_to_power(envelope, basis)  # (bins, T)
+    filters = mel_to_lpc(envelope, basis, config.lpc_order, config.sample_rate)
+    autocorrelation = np.fft.irfft(power, axis=0)[:config.lpc_order + 1].T  # (T, p + 1)
+    error_power = np.maximum((filters * autocorrelation).sum(axis=1), 1e-12)
+    excitation = ideal_excitation(f0_hz, voiced, error_power, config.hop_length,
+                                  config.sample_rate, rng)
+    return synthesis_filter(excitation, filters, config.hop_length)
+
+
+def normalized(audio: np.ndarray) -> np.ndarray:
+    return (0.5 * audio / max(np.abs(audio).max(), 1e-9)).astype(np.float32)
+
+
+def envelope_speech(synth: Synthesizer, text: str, speaker: int, seed: int) -> np.ndarray:
+    """The voice's predicted envelope and planned F0, ideally excited."""
+    model, config = synth.generator.model, synth.generator.config
     rng = np.random.default_rng(seed)
     pieces = []
     for utterance in synth.phonemize(text):
         plan = synth.plan(utterance, speaker)
         with torch.no_grad():
             envelope = model.envelope(torch.from_numpy(plan.conditioning)[None])[0].double()
-        power = mel_to_power(envelope.numpy(), basis)  # (bins, T)
-        filters = mel_to_lpc(envelope.numpy(), basis, config.lpc_order, config.sample_rate)
-        autocorrelation = np.fft.irfft(power, axis=0)[:config.lpc_order + 1].T  # (T, p + 1)
-        error_power = np.maximum((filters * autocorrelation).sum(axis=1), 1e-12)
-        excitation = ideal_excitation(plan.f0_hz, plan.voiced, error_power, config.hop_length,
-                                      config.sample_rate, rng)
-        pieces.append(synthesis_filter(excitation, filters, config.hop_length))
-    audio = np.concatenate(pieces)
-    return (0.5 * audio / max(np.abs(audio).max(), 1e-9)).astype(np.float32)
+        pieces.append(excited(envelope.numpy(), plan.f0_hz, plan.voiced, config, rng))
+    return normalized(np.concatenate(pieces))
+
+
+def teacher_envelope_speech(source: str, text: str, config, seed: int) -> np.ndarray:
+    """The same vocoder on the teacher's own rendering: its log-mel and two-pass Praat F0.
+    The ceiling of this diagnostic: what ideal pulses and noise allow at best."""
+    audio = render(text, source)
+    audio = np.pad(audio, (0, -len(audio) % config.hop_length))
+    envelope = log_mel(audio, mel_basis(config.sample_rate, config.mel_fft, config.mel_bands),
+                       config.hop_length)
+    f0_hz, voiced = extract_f0(audio, config.sample_rate, config.hop_length, method="praat",
+                               two_pass=True)
+    return normalized(excited(envelope, f0_hz, voiced, config, np.random.default_rng(seed)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,18 +118,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"error: {exc}\n")
     recognizer = Recognizer()
     sentences = heldout_sentences()[:args.sentences]
-    print("| speaker | envelope WER % |\n|---|---|")
+    by_id = {s.id: s for s in synth.speaker_info}
+    config = synth.generator.config
+    print("| speaker | envelope WER % | teacher's own envelope, same excitation, WER % |\n"
+          "|---|---|---|")
     worst = 0.0
     for name, index in zip(speakers, indices):
-        errors = words = 0
+        errors = teacher_errors = words = 0
+        source = by_id[name].source
         for sentence in sentences:
-            heard = recognizer.transcribe(envelope_speech(synth, sentence, index, args.seed))
             reference = transcript_words(sentence)
+            heard = recognizer.transcribe(envelope_speech(synth, sentence, index, args.seed))
             errors += word_errors(reference, heard.split())
+            if source.startswith("flite"):
+                heard = recognizer.transcribe(
+                    teacher_envelope_speech(source, sentence, config, args.seed))
+                teacher_errors += word_errors(reference, heard.split())
             words += len(reference)
         wer = 100.0 * errors / max(words, 1)
+        teacher = f"{100.0 * teacher_errors / max(words, 1):.1f}" if source.startswith(
+            "flite") else "-"
         worst = max(worst, wer)
-        print(f"| {name} | {wer:.1f} |", flush=True)
+        print(f"| {name} | {wer:.1f} | {teacher} |", flush=True)
     print(f"worst_envelope_wer {worst:.1f}")
     return 0
 

@@ -227,20 +227,26 @@ def test_envelope_pretraining_of_a_waveform_model_is_a_clear_error(corpus, tmp_p
     assert "lpc_order" in capsys.readouterr().err
 
 
-def test_an_excitation_voice_speaks_through_the_synthesizer(tiny_prepared, tiny_voice, tmp_path):
-    from tts.synthesizer import Synthesizer
+@pytest.fixture(scope="module")
+def excitation_voice(tiny_prepared, tiny_voice, tmp_path_factory):
     from tts.voice import export_voice
     from vocoder.train import TrainConfig
 
-    train(TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(tmp_path / "wavenet"),
+    root = tmp_path_factory.mktemp("excitation_voice")
+    train(TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(root / "wavenet"),
                       batch_size=2, window_frames=8, max_steps=2, warmup_steps=1, eval_every=2,
                       ckpt_every=2, log_every=1, val_windows=2, num_threads=1),
           WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
                         skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4,
                         lpc_order=12, mel_bands=20))
-    voice = export_voice(tiny_prepared, tiny_voice.parent / "prosody", tmp_path / "wavenet",
-                         tmp_path / "voice", name="tiny-excitation")
-    synth = Synthesizer.from_pretrained(voice)
+    return export_voice(tiny_prepared, tiny_voice.parent / "prosody", root / "wavenet",
+                        root / "voice", name="tiny-excitation")
+
+
+def test_an_excitation_voice_speaks_through_the_synthesizer(excitation_voice):
+    from tts.synthesizer import Synthesizer
+
+    synth = Synthesizer.from_pretrained(excitation_voice)
     assert synth.generator.config.lpc_order == 12
     first = synth.synthesize("A red fox.", "p225", seed=5)
     again = synth.synthesize("A red fox.", "p225", seed=5)
@@ -250,6 +256,23 @@ def test_an_excitation_voice_speaks_through_the_synthesizer(tiny_prepared, tiny_
     assert np.isfinite(first).all() and np.abs(first).max() <= 1.0
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+def test_the_envelope_benchmark_scores_every_speaker_and_its_teacher(excitation_voice, tiny_voice,
+                                                                     capsys):
+    from benchmarks.envelope_intelligibility import main as benchmark
+
+    assert benchmark(["--voice", str(excitation_voice), "--sentences", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    rows = [line.split("|") for line in lines if line.startswith("| p2")]
+    assert [row[1].strip() for row in rows] == ["p225", "p226"]
+    for row in rows:  # a WER in % for the voice and for its flite teacher
+        assert 0.0 <= float(row[2]) and 0.0 <= float(row[3]) <= 100.0
+    worst = max(float(row[2]) for row in rows)
+    assert lines[-1] == f"worst_envelope_wer {worst:.1f}"
+    with pytest.raises(SystemExit) as exit_info:  # a waveform voice has no envelope
+        benchmark(["--voice", str(tiny_voice)])
+    assert exit_info.value.code == 2
 
 
 def test_envelope_pretraining_can_start_from_scratch(corpus, tmp_path):
