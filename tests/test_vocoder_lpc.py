@@ -287,3 +287,19 @@ def test_envelope_pretraining_can_start_from_scratch(corpus, tmp_path):
     assert saved["model_config"]["cond_channels"] == 5  # filled in from the corpus
     assert saved["model_config"]["num_speakers"] == 2
     assert summary["history"][-1]["valid_l1"] < summary["history"][0]["valid_l1"]
+
+
+def test_a_frozen_conditioning_network_keeps_its_envelope_while_the_rest_learns(corpus, tmp_path):
+    train(tiny_train_config(corpus, tmp_path / "start", max_steps=1), excitation_config())
+    start = load_checkpoint(tmp_path / "start" / "checkpoint.pt")["ema"]  # what init_from takes
+    result = train(tiny_train_config(corpus, tmp_path / "frozen", max_steps=3, warmup_steps=0,
+                                     init_from=str(tmp_path / "start" / "checkpoint.pt"),
+                                     freeze_conditioning=True, ema_decay=0.0),
+                   excitation_config())
+    after = result.model.state_dict()
+    for name, value in after.items():
+        before = start["wavenet." + name]
+        if name.startswith(("conditioning_network.", "mel_head.")):
+            torch.testing.assert_close(value, before, rtol=0, atol=0)
+    assert not torch.equal(after["layers.0.dilated_conv.weight"],
+                           start["wavenet.layers.0.dilated_conv.weight"])
