@@ -73,8 +73,9 @@ fi
 if run_stage wavenet; then
     say "WaveNet (resumes from $EXP/wavenet/checkpoint.pt)"
     INIT=()
+    # The pretrained envelope stays as it is: trained jointly, the WaveNet's gradient undoes it.
     [[ -f "$EXP/envelope/checkpoint.pt" && "$LPC_ORDER" != 0 ]] && \
-        INIT=(--set "init_from=$EXP/envelope/checkpoint.pt")
+        INIT=(--set "init_from=$EXP/envelope/checkpoint.pt" --set freeze_conditioning=true)
     # shellcheck disable=SC2046,SC2086
     python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet" \
         --set num_threads="$THREADS" --set max_steps="$WAVENET_STEPS" --set warmup_steps=300 \
