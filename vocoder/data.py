@@ -154,7 +154,6 @@ class WaveNetDataset(torch.utils.data.Dataset):
         self.context_frames = context_frames
         self.seed = seed
         self.quantization_channels = quantization_channels
-        self.lpc = lpc
         info = read_corpus_info(self.prep_dir)
         self.sample_rate = info.sample_rate
         self.hop_length = info.hop_length

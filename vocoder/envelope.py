@@ -35,7 +35,8 @@ from vocoder.data import DatasetError, read_manifest
 from vocoder.lpc import log_mel, mel_basis
 from vocoder.model import VocoderError, WaveNet, WaveNetConfig
 from vocoder.train import (CHECKPOINT_FORMAT, CHECKPOINT_NAME, TrainingError, TrainingModel,
-                           corpus_model_config, load_checkpoint, save_checkpoint)
+                           copy_matching_weights, corpus_model_config, load_checkpoint,
+                           save_checkpoint)
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +106,8 @@ def pretrain(prep_dir: str | Path, out_dir: str | Path, init_from: str | Path | 
                             "--set lpc_order=N (e.g. 24)")
     torch.manual_seed(seed)
     model = TrainingModel(WaveNet(config), 0, 0)
-    ema = source["ema"] if source else {}
-    if "mel_head.weight" in ema:  # a waveform run keeps its head outside the WaveNet
-        ema = {("wavenet." + k if k.startswith("mel_head.") else k): v for k, v in ema.items()}
-    state = model.state_dict()
-    model.load_state_dict({k: v for k, v in ema.items()
-                           if k in state and state[k].shape == v.shape}, strict=False)
+    if source is not None:
+        copy_matching_weights(model, source["ema"])
     wavenet = model.wavenet
     start = time.perf_counter()
     train_set = EnvelopeData.load(prep_dir, "train", config)

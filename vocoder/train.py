@@ -514,19 +514,25 @@ def lpc_spec(model_config: WaveNetConfig) -> LPCSpec | None:
                    model_config.sample_rate, model_config.hop_length)
 
 
-def initialize_from(model: TrainingModel, path: str | Path) -> None:
-    """Copy another run's EMA weights into ``model`` wherever name and shape agree."""
-    source = load_checkpoint(Path(path))["ema"]
+def copy_matching_weights(model: TrainingModel, source: dict[str, torch.Tensor]) -> int:
+    """Copy a training state dict into ``model`` wherever name and shape agree; returns how
+    many tensors were copied."""
     # A waveform run keeps its mel head outside the WaveNet; an excitation run inside.
     if "mel_head.weight" in source and model.wavenet.mel_head is not None:
         source = {("wavenet." + k if k.startswith("mel_head.") else k): v
                   for k, v in source.items()}
     target = model.state_dict()
     copied = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
+    model.load_state_dict(copied, strict=False)
+    return len(copied)
+
+
+def initialize_from(model: TrainingModel, path: str | Path) -> None:
+    """Copy another run's EMA weights into ``model`` wherever name and shape agree."""
+    copied = copy_matching_weights(model, load_checkpoint(Path(path))["ema"])
     if not copied:
         raise TrainingError(f"{path} shares no weights with this model; check init_from")
-    model.load_state_dict(copied, strict=False)
-    logger.info("initialized %d of %d tensors from %s", len(copied), len(target), path)
+    logger.info("initialized %d of %d tensors from %s", copied, len(model.state_dict()), path)
 
 
 def validation_batches(config: TrainConfig, model_config: WaveNetConfig, context: int
