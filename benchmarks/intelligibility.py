@@ -14,13 +14,17 @@ Per speaker the table gives:
                  (real durations and F0) of test-split recordings, its WER, the recordings'
                  own WER, and its MCD from the recording. This isolates the vocoder's errors
                  from the prosody models'.
+    teacher-prosody WER
+                 with --teacher-prosody: the voice's WaveNet driven by the teacher's own
+                 timing (flite's phone times) and F0 (extracted from its rendering) of the same
+                 held-out sentence: what the voice would score with perfect prosody models.
 
 The metrics live in ``tts.evaluation``. The last line is ``worst_wer X``: the worst speaker's
 WER of synthesized speech, in %.
 
     python benchmarks/intelligibility.py                      # the bundled voice, all speakers
     python benchmarks/intelligibility.py --voice my-voice --sentences 5 --speakers p225,p226 \\
-        --prep data/demo/prep --copy-utterances 3 --json results.json
+        --prep data/demo/prep --copy-utterances 3 --teacher-prosody --json results.json
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ if str(REPO_ROOT) not in sys.path:
 from frontend.audio import AudioError, load_audio  # noqa: E402
 from frontend.conditioning import renormalize_log_f0  # noqa: E402
 from recipes.demo.flite import FliteError, parse_flite_args, render  # noqa: E402
+from recipes.demo.relabel import render_timed  # noqa: E402
 from recipes.demo.sentences import heldout_sentences  # noqa: E402
 from tts.evaluation import (  # noqa: E402
     Comparison,
@@ -85,6 +90,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="prepared corpus: enables copy synthesis from its test split")
     parser.add_argument("--copy-utterances", type=int, default=5,
                         help="test-split utterances per speaker for copy synthesis (default 5)")
+    parser.add_argument("--teacher-prosody", action="store_true",
+                        help="also synthesize every held-out sentence from its teacher's own "
+                             "timing and F0 (tells prosody errors from vocoder errors)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed of the WaveNet")
     parser.add_argument("--json", default=None, help="write every result to this JSON file")
     parser.add_argument("--threads", type=int, default=None,
@@ -215,16 +223,39 @@ def copy_entries(corpus: PreparedCorpus, speaker: str, count: int) -> list[dict[
     return entries[:count]
 
 
+def teacher_prosody_conditioning(synth: Synthesizer, text: str,
+                                 teacher: list[str]) -> np.ndarray:
+    """The voice's conditioning of ``text`` with the durations and F0 of its teacher's rendering
+    (extracted as the corpus preparation extracts them) instead of the prosody models'."""
+    from frontend.conditioning import wavenet_conditioning
+    from frontend.features import frame_features, phoneme_features
+    from frontend.pitch import extract_f0
+    from recipes.vctk.prepare import PrepareConfig
+
+    timed = render_timed(text, teacher, synth.voice.hop_length)
+    if isinstance(timed, str):
+        raise BenchmarkError(f"cannot time {text!r} by its teacher {' '.join(teacher)}: {timed}")
+    audio, utt, durations = timed
+    defaults = PrepareConfig(corpus_dir=Path("."), prep_dir=Path("."))
+    f0_hz, voiced = extract_f0(audio, Recognizer.sample_rate, synth.voice.hop_length,
+                               method=defaults.f0_method, two_pass=defaults.f0_two_pass)
+    voiced = np.asarray(voiced, bool) & (np.asarray(f0_hz) > 0)
+    frame_feats = frame_features(phoneme_features(utt), durations)  # (T, D + 4)
+    return wavenet_conditioning(frame_feats, np.where(voiced, f0_hz, 0.0), voiced,
+                                synth.log_f0_mean, synth.log_f0_std)  # (T, C)
+
+
 # -- measuring ------------------------------------------------------------------------------------
 @dataclass
 class Job:
-    """One measurement: a held-out sentence ("synth") or a test-split utterance ("copy")."""
+    """One measurement: a held-out sentence ("synth"), the same with the teacher's prosody
+    ("prosody") or a test-split utterance ("copy")."""
 
     kind: str
     speaker: Speaker
     text: str
     seed: int
-    teacher: list[str] | None = None  # flite options, held-out sentences only
+    teacher: list[str] | None = None  # flite options, held-out sentences ("synth", "prosody")
     entry: dict[str, Any] | None = None  # manifest entry, copy synthesis only
 
 
@@ -232,6 +263,11 @@ def run_job(synth: Synthesizer, corpus: PreparedCorpus | None, job: Job) -> np.n
     """The voice's audio for a job (runs in a worker thread)."""
     if job.kind == "synth":
         return synth.synthesize(job.text, speaker=job.speaker.id, seed=job.seed)
+    if job.kind == "prosody":
+        assert job.teacher is not None
+        conditioning = teacher_prosody_conditioning(synth, job.text, job.teacher)
+        return synth.vocode_conditioning([conditioning], [job.speaker.index],
+                                         seeds=[job.seed])[0]
     assert corpus is not None and job.entry is not None
     conditioning = copy_conditioning(synth, corpus, job.entry)
     return synth.vocode_conditioning([conditioning], [job.speaker.index], seeds=[job.seed])[0]
@@ -252,11 +288,12 @@ def measure(job: Job, audio: np.ndarray, recognizer: Recognizer,
                               "seed": job.seed, "seconds": len(audio) / Recognizer.sample_rate,
                               "reference": " ".join(reference_words),
                               "voice": transcription(recognizer, audio, reference_words)}
-    if job.kind == "synth":
+    if job.kind in ("synth", "prosody"):
         if job.teacher is None:
             return record
         reference_audio = render(job.text, job.teacher)
-        record["teacher"] = transcription(recognizer, reference_audio, reference_words)
+        if job.kind == "synth":
+            record["teacher"] = transcription(recognizer, reference_audio, reference_words)
     else:
         assert corpus is not None and job.entry is not None
         record["utt_id"] = job.entry["utt_id"]
@@ -294,11 +331,14 @@ def summarize(speaker: str, source: str, records: list[dict[str, Any]]) -> dict[
     """Per-speaker (or overall) figures: WERs in %, frame-weighted MCD, pooled F0 RMSE."""
     held_out = [r for r in records if r["kind"] == "synth"]
     copy = [r for r in records if r["kind"] == "copy"]
+    prosody = [r for r in records if r["kind"] == "prosody"]
     return {
         "speaker": speaker, "source": source, "sentences": len(held_out),
         "wer": _wer(held_out, "voice"), "teacher_wer": _wer(held_out, "teacher"),
         "mcd_db": _finite(mean_mcd(_comparisons(held_out))),
         "f0_rmse_cents": _finite(pooled_f0_rmse(_comparisons(held_out))),
+        "prosody_wer": _wer(prosody, "voice"),
+        "prosody_mcd_db": _finite(mean_mcd(_comparisons(prosody))),
         "copy_utterances": len(copy), "copy_wer": _wer(copy, "voice"),
         "recording_wer": _wer(copy, "recording"),
         "copy_mcd_db": _finite(mean_mcd(_comparisons(copy))),
@@ -309,6 +349,8 @@ def summarize(speaker: str, source: str, records: list[dict[str, Any]]) -> dict[
 COLUMNS = (("speaker", "speaker", "{}"), ("source", "source voice", "{}"),
            ("wer", "WER %", "{:.1f}"), ("teacher_wer", "teacher WER %", "{:.1f}"),
            ("mcd_db", "MCD dB", "{:.2f}"), ("f0_rmse_cents", "F0 RMSE cents", "{:.0f}"),
+           ("prosody_wer", "teacher-prosody WER %", "{:.1f}"),
+           ("prosody_mcd_db", "teacher-prosody MCD dB", "{:.2f}"),
            ("copy_wer", "copy WER %", "{:.1f}"), ("recording_wer", "recording WER %", "{:.1f}"),
            ("copy_mcd_db", "copy MCD dB", "{:.2f}"))
 
@@ -346,6 +388,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for speaker in speakers:
         jobs += [Job("synth", speaker, text, args.seed + k, teacher=teachers[speaker.id])
                  for k, text in enumerate(sentences)]
+        if args.teacher_prosody and teachers[speaker.id] is not None:
+            jobs += [Job("prosody", speaker, text, args.seed + k, teacher=teachers[speaker.id])
+                     for k, text in enumerate(sentences)]
         if corpus is not None and args.copy_utterances:
             entries = copy_entries(corpus, speaker.id, args.copy_utterances)
             if not entries:

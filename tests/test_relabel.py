@@ -13,6 +13,7 @@ from recipes.demo.relabel import (
     find_offset,
     map_phone_times,
     relabel,
+    render_timed,
     segments_to_durations,
 )
 
@@ -48,6 +49,27 @@ def test_phonemes_flite_never_says_keep_the_forced_alignment():
     flite = [("sil", 0.0, 0.1), ("K", 0.1, 0.2), ("AE", 0.2, 0.3), ("sil", 0.3, 0.4)]
     reason = map_phone_times(["K", "AE1", "T", "S"], flite, 0.4)
     assert isinstance(reason, str) and "T S" in reason
+
+
+def test_render_timed_gives_flites_own_phone_boundaries_and_pauses():
+    from frontend.audio import num_frames
+    from frontend.features import text_to_utterance
+    from frontend.phonemes import SILENCES
+    from recipes.demo.flite import render_with_phone_times
+
+    text = "The doctor waited, and then he smiled."
+    audio, utt, durations = render_timed(text, "-voice slt", 80)
+    _, phone_ends = render_with_phone_times(text, "-voice slt")
+    assert durations.sum() == num_frames(len(audio), 80) and durations.min() >= 1
+    speech = [p for p in utt.phonemes if p not in SILENCES]
+    assert speech == [p for p in text_to_utterance(text).phonemes if p not in SILENCES]
+    assert utt.phonemes[0] == utt.phonemes[-1] == "sil" and "sp" in utt.phonemes  # the comma
+    # Every speech phoneme ends within a frame of where flite ended the same phone.
+    flite_speech_ends = [end for phone, end in phone_ends if phone not in SILENCES]
+    our_ends = [e * 0.005 for p, e in zip(utt.phonemes, np.cumsum(durations))
+                if p not in SILENCES]
+    assert len(our_ends) == len(flite_speech_ends)
+    assert np.abs(np.array(our_ends) - flite_speech_ends).max() <= 0.0051
 
 
 def test_durations_cover_every_frame_and_give_each_segment_one():

@@ -17,7 +17,8 @@ from vocoder.lpc import (LPCError, LPCSpec, inverse_filter, log_mel, mel_basis, 
                          synthesis_filter)
 from vocoder.model import VocoderError, WaveNet, WaveNetConfig
 from vocoder.mulaw import mulaw_decode, mulaw_encode, silence_class
-from vocoder.train import MelSpectrogram, TrainingError, export_ema, load_checkpoint, train
+from vocoder.train import (MelSpectrogram, TrainingError, ema_wavenet_from_checkpoint,
+                           export_ema, load_checkpoint, train)
 
 N_FFT, BANDS, ORDER = 400, 40, 16
 
@@ -303,3 +304,51 @@ def test_a_frozen_conditioning_network_keeps_its_envelope_while_the_rest_learns(
             torch.testing.assert_close(value, before, rtol=0, atol=0)
     assert not torch.equal(after["layers.0.dilated_conv.weight"],
                            start["wavenet.layers.0.dilated_conv.weight"])
+
+
+def test_a_separate_envelope_network_learns_on_and_is_grafted_onto_the_wavenet(corpus, tmp_path):
+    from vocoder.envelope import pretrain
+    from vocoder.train import TrainingModel, copy_matching_weights, graft_envelope
+
+    train(tiny_train_config(corpus, tmp_path / "wavenet", max_steps=2), excitation_config())
+    source = load_checkpoint(tmp_path / "wavenet" / "checkpoint.pt")
+    # Warm start: the new network predicts exactly the source's envelope (extra blocks are
+    # identities) and leaves the WaveNet's own conditioning alone.
+    seeded = TrainingModel(WaveNet(excitation_config(envelope_layers=3)), 0, 0)
+    copy_matching_weights(seeded, source["ema"])
+    plain = TrainingModel(WaveNet(excitation_config()), 0, 0)
+    copy_matching_weights(plain, source["ema"])
+    features = torch.from_numpy(np.load(corpus / "cond" / "spk_a" / "spk_a_000.npy"))[None]
+    with torch.no_grad():
+        torch.testing.assert_close(seeded.wavenet.envelope(features),
+                                   plain.wavenet.envelope(features), rtol=0, atol=1e-6)
+
+    summary = pretrain(corpus, tmp_path / "env", tmp_path / "wavenet" / "checkpoint.pt",
+                       {"envelope_layers": 3}, minutes=0.05, batch_utterances=4, lr=1e-2,
+                       threads=1, eval_every=5)
+    assert summary["history"][-1]["valid_l1"] < summary["history"][0]["valid_l1"]
+    trained = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["ema"]
+    for name, value in source["ema"].items():  # only the envelope network and head moved
+        if not name.startswith(("wavenet.mel_head.", "mel_head.")):
+            torch.testing.assert_close(trained[name], value, rtol=0, atol=0)
+    assert not torch.equal(trained["wavenet.mel_head.weight"],
+                           source["ema"]["wavenet.mel_head.weight"])
+
+    export_ema(tmp_path / "wavenet", tmp_path / "voice", envelope_exp=tmp_path / "env")
+    voice = load_wavenet(tmp_path / "voice")
+    donor = ema_wavenet_from_checkpoint(load_checkpoint(tmp_path / "env" / "checkpoint.pt"))
+    assert voice.config.envelope_layers == 3
+    with torch.no_grad():
+        torch.testing.assert_close(voice.envelope(features), donor.envelope(features))
+    generator = Generator(voice)
+    prepared = generator.prepare([features[0].numpy()], [0])
+    expected = mel_to_lpc(donor.envelope(features)[0].detach().double().numpy(),
+                          mel_basis(SR, 160, 8), 8, SR)
+    np.testing.assert_allclose(prepared.filters[0], expected, atol=1e-6)
+    # An envelope run without its own network, or of another shape, does not fit.
+    with pytest.raises(TrainingError, match="envelope_layers"):
+        graft_envelope(voice, WaveNet(excitation_config()))
+    with pytest.raises(TrainingError, match="mel_bands"):
+        graft_envelope(voice, WaveNet(excitation_config(envelope_layers=1, mel_bands=6)))
+    with pytest.raises(VocoderError, match="excitation mode only"):
+        WaveNetConfig(envelope_layers=2, cond_channels=5)

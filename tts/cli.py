@@ -384,12 +384,16 @@ def speakers(voice: str | None, as_json: bool) -> None:
 @click.option("--name", default="voice", show_default=True, help="Name stored in voice.json.")
 @click.option("--temperature", type=float, default=1.0, show_default=True,
               help="Default sampling temperature of the voice.")
+@click.option("--envelope", default=None, type=click.Path(file_okay=False),
+              help="Excitation mode: experiment directory of `python -m vocoder.envelope "
+                   "--set envelope_layers=N` whose envelope network the voice uses.")
 def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, name: str,
-                         temperature: float) -> None:
+                         temperature: float, envelope: str | None) -> None:
     """Assemble a voice directory (voice.json + safetensors) from trained checkpoints."""
     from tts.voice import export_voice
 
-    directory = export_voice(prep, prosody, wavenet, output, name=name, temperature=temperature)
+    directory = export_voice(prep, prosody, wavenet, output, name=name, temperature=temperature,
+                             envelope_exp=envelope)
     click.echo(f"wrote voice {directory}", err=True)
 
 

@@ -171,7 +171,8 @@ def write_voice(directory: str | Path, data: dict[str, Any], weights: dict[str, 
 
 def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str | Path,
                  out_dir: str | Path, *, name: str = "voice", temperature: float = 1.0,
-                 description: str = "", weights_dtype: str = "float16") -> Path:
+                 description: str = "", weights_dtype: str = "float16",
+                 envelope_exp: str | Path | None = None) -> Path:
     """Assemble a voice directory from a prepared corpus and trained checkpoints.
 
     ``prosody_exp``: the experiment directory of ``python -m frontend.prosody_train`` (its best
@@ -179,6 +180,8 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
     (its EMA weights are taken). Training checkpoints stay where they are; only safetensors
     weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
     reads the WaveNet weights in ("float16" or "float32"; the math is float32 either way).
+    ``envelope_exp``: an excitation-mode WaveNet's envelope network from that run of
+    ``python -m vocoder.envelope --set envelope_layers=N`` instead of its own.
     """
     import torch
 
@@ -202,7 +205,7 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
         export_prosody(prosody_exp, staging)
         # Stored as the generation loop reads it: float16 halves the voice (15 → 7 MB).
         storage = torch.float16 if weights_dtype == "float16" else torch.float32
-        wavenet = export_ema(wavenet_exp, staging, storage)
+        wavenet = export_ema(wavenet_exp, staging, storage, envelope_exp)
         models = {
             "duration": json.loads((staging / "duration.json").read_text()),
             "pitch": json.loads((staging / "pitch.json").read_text()),

@@ -116,8 +116,10 @@ def pretrain(prep_dir: str | Path, out_dir: str | Path, init_from: str | Path | 
         raise TrainingError(f"{prep_dir} has no 'train' utterances")
     logger.info("loaded %d train and %d valid utterances in %.0f s", len(train_set.features),
                 len(valid_set.features), time.perf_counter() - start)
-    parameters = list(wavenet.conditioning_network.parameters()) + list(
-        wavenet.mel_head.parameters())
+    # The network the envelope comes from: its own if it has one, else the conditioning's.
+    trunk = (wavenet.envelope_network if wavenet.envelope_network is not None
+             else wavenet.conditioning_network)
+    parameters = list(trunk.parameters()) + list(wavenet.mel_head.parameters())
     optimizer = torch.optim.Adam(parameters, lr=lr)
     rng = np.random.default_rng(seed)
     batch_utterances = min(batch_utterances, len(train_set.features))

@@ -534,10 +534,10 @@ class Generator:
                     if len(utterance) == 0:
                         continue
                     device = self.model.input_embedding.weight.device
-                    hidden = self.model.conditioning(
-                        torch.from_numpy(utterance).to(device)[None])  # (1, H, F)
+                    inputs = torch.from_numpy(utterance).to(device)[None]  # (1, F, C)
+                    hidden = self.model.conditioning(inputs)  # (1, H, F)
                     if filters is not None:
-                        envelope = self.model.mel_head(hidden)[0].double().cpu().numpy()
+                        envelope = self.model.envelope(inputs, hidden)[0].double().cpu().numpy()
                         filters[b, :len(utterance)] = mel_to_lpc(
                             envelope, self.mel_basis, config.lpc_order, config.sample_rate)
                     hidden = hidden[0].float().cpu()  # (H, F)

@@ -65,6 +65,10 @@ class WaveNetConfig:
     lpc_order: int = 0
     mel_bands: int = 80  # the envelope's bands (excitation mode)
     mel_fft: int = 400  # its analysis window in samples, centred on each frame
+    # Excitation mode: > 0 gives the envelope a frame-rate network of its own with this many
+    # blocks (cond_hidden wide), so that it can go on learning without changing the features
+    # the WaveNet was trained on. 0: the envelope head reads the conditioning network.
+    envelope_layers: int = 0
 
     def __post_init__(self) -> None:
         if self.output_channels is None:
@@ -78,7 +82,7 @@ class WaveNetConfig:
                 raise VocoderError(
                     f"WaveNetConfig.{name} must be a positive integer, got {value!r}")
         for name in ("cond_channels", "cond_layers", "num_speakers", "lpc_order", "mel_bands",
-                     "mel_fft"):
+                     "mel_fft", "envelope_layers"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise VocoderError(f"WaveNetConfig.{name} must be an integer >= 0, got {value!r}")
@@ -102,6 +106,9 @@ class WaveNetConfig:
             raise VocoderError(
                 "WaveNetConfig: excitation mode (lpc_order > 0) needs mel_bands > 0 and "
                 f"mel_fft >= hop_length, got {self.mel_bands} and {self.mel_fft}")
+        if self.envelope_layers and not self.lpc_order:
+            raise VocoderError("WaveNetConfig.envelope_layers is for excitation mode only: set "
+                               "lpc_order > 0 or envelope_layers = 0")
         if self.upsample not in UPSAMPLE_MODES:
             raise VocoderError(
                 f"WaveNetConfig.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
@@ -141,14 +148,14 @@ def teacher_forcing_inputs(target_classes: torch.Tensor, quantization_channels: 
 class ConditioningNetwork(nn.Module):
     """Frame features → hidden frame features, non-causal residual conv stack at frame rate."""
 
-    def __init__(self, config: WaveNetConfig):
+    def __init__(self, config: WaveNetConfig, layers: int | None = None):
         super().__init__()
         padding = config.cond_kernel // 2
         self.input_conv = nn.Conv1d(config.cond_channels, config.cond_hidden, config.cond_kernel,
                                     padding=padding)
         self.blocks = nn.ModuleList(
             nn.Conv1d(config.cond_hidden, config.cond_hidden, config.cond_kernel, padding=padding)
-            for _ in range(config.cond_layers))
+            for _ in range(config.cond_layers if layers is None else layers))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         h = self.input_conv(features.transpose(1, 2))  # (B, H, T_frames)
@@ -292,6 +299,8 @@ class WaveNet(nn.Module):
         # Excitation mode: the envelope the LPC filters come from, predicted at frame rate.
         self.mel_head = (nn.Conv1d(config.cond_hidden, config.mel_bands, 1)
                          if config.lpc_order else None)
+        self.envelope_network = (ConditioningNetwork(config, config.envelope_layers)
+                                 if config.lpc_order and config.envelope_layers else None)
 
     def conditioning(self, features: torch.Tensor) -> torch.Tensor:
         """Frame features (B, T_frames, cond_channels) → hidden frames (B, cond_hidden, T_frames).
@@ -301,12 +310,17 @@ class WaveNet(nn.Module):
         self._check_features(features)
         return self.conditioning_network(features)
 
-    def envelope(self, features: torch.Tensor) -> torch.Tensor:
-        """Excitation mode: frame features (B, T_frames, C) → predicted log-mel (B, bands, T)."""
+    def envelope(self, features: torch.Tensor, hidden: torch.Tensor | None = None
+                 ) -> torch.Tensor:
+        """Excitation mode: frame features (B, T_frames, C) → predicted log-mel (B, bands, T).
+        ``hidden``: ``conditioning(features)`` if already computed (the head may read it)."""
         if self.mel_head is None:
             raise VocoderError("this WaveNet models the waveform (lpc_order=0): it has no "
                                "envelope head")
-        return self.mel_head(self.conditioning(features))
+        if self.envelope_network is not None:
+            self._check_features(features)
+            return self.mel_head(self.envelope_network(features))
+        return self.mel_head(self.conditioning(features) if hidden is None else hidden)
 
     def upsampled_conditioning(self, features: torch.Tensor) -> torch.Tensor:
         """Frame features (B, T_frames, C) → sample-rate conditioning (B, cond_hidden, T)."""

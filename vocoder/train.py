@@ -248,9 +248,10 @@ class TrainingModel(nn.Module):
             skip_sum = skip_sum + skip
         logits = wavenet.head_out(F.relu(wavenet.head_hidden(F.relu(skip_sum))))  # (B, Q, L)
         mel = None
-        head = wavenet.mel_head if wavenet.mel_head is not None else self.mel_head
-        if head is not None:
-            mel = head(hidden[:, :, context:context + num_frames])  # (B, bands, W)
+        if wavenet.mel_head is not None:
+            mel = wavenet.envelope(features, hidden)[:, :, context:context + num_frames]
+        elif self.mel_head is not None:
+            mel = self.mel_head(hidden[:, :, context:context + num_frames])  # (B, bands, W)
         return logits, mel
 
 
@@ -382,12 +383,45 @@ def ema_wavenet_from_checkpoint(checkpoint: dict) -> WaveNet:
     return wavenet.eval()
 
 
+# What an envelope network must share with the WaveNet it is grafted onto.
+_ENVELOPE_SHAPE = ("sample_rate", "hop_length", "cond_channels", "cond_hidden", "cond_kernel",
+                   "lpc_order", "mel_bands", "mel_fft")
+
+
+def graft_envelope(wavenet: WaveNet, donor: WaveNet) -> WaveNet:
+    """``wavenet`` with the separate envelope network and head of ``donor`` (both excitation
+    mode, same features and envelope shape): a WaveNet trained with its envelope frozen, and an
+    envelope network trained on after it (``vocoder.envelope --set envelope_layers=N``)."""
+    config, donor_config = wavenet.config, donor.config
+    if not donor_config.envelope_layers:
+        raise TrainingError("the envelope run has no envelope network of its own: train it with "
+                            "--set envelope_layers=N")
+    mismatched = [name for name in _ENVELOPE_SHAPE
+                  if getattr(config, name) != getattr(donor_config, name)]
+    if not config.lpc_order or mismatched:
+        raise TrainingError("the envelope run does not fit this WaveNet (different "
+                            f"{', '.join(mismatched) or 'lpc_order'}); train it from this run")
+    grafted = WaveNet(dataclasses.replace(config, envelope_layers=donor_config.envelope_layers))
+    donor_state = donor.state_dict()
+    state = {key: value for key, value in wavenet.state_dict().items()
+             if not key.startswith(("envelope_network.", "mel_head."))}
+    state.update({key: value for key, value in donor_state.items()
+                  if key.startswith(("envelope_network.", "mel_head."))})
+    grafted.load_state_dict(state)
+    return grafted.eval()
+
+
 def export_ema(exp_dir: str | Path, out_dir: str | Path,
-               storage_dtype: torch.dtype = torch.float32) -> WaveNet:
-    """Write the EMA weights of ``exp_dir/checkpoint.pt`` as a WaveNet (safetensors + JSON)."""
+               storage_dtype: torch.dtype = torch.float32,
+               envelope_exp: str | Path | None = None) -> WaveNet:
+    """Write the EMA weights of ``exp_dir/checkpoint.pt`` as a WaveNet (safetensors + JSON);
+    with ``envelope_exp``, its envelope network replaces the WaveNet's (``graft_envelope``)."""
     from vocoder.io import save_wavenet
 
     wavenet = ema_wavenet_from_checkpoint(load_checkpoint(Path(exp_dir) / CHECKPOINT_NAME))
+    if envelope_exp is not None:
+        donor = ema_wavenet_from_checkpoint(load_checkpoint(Path(envelope_exp) / CHECKPOINT_NAME))
+        wavenet = graft_envelope(wavenet, donor)
     save_wavenet(wavenet, out_dir, storage_dtype)
     return wavenet
 
@@ -522,8 +556,20 @@ def copy_matching_weights(model: TrainingModel, source: dict[str, torch.Tensor])
         source = {("wavenet." + k if k.startswith("mel_head.") else k): v
                   for k, v in source.items()}
     target = model.state_dict()
+    seed_envelope = (model.wavenet.envelope_network is not None
+                     and not any(".envelope_network." in k for k in source))
+    if seed_envelope:
+        # A separate envelope network starts as the source's conditioning network (and its
+        # head): the envelope the source predicted, free to go on learning on its own.
+        source = {**source, **{k.replace(".conditioning_network.", ".envelope_network."): v
+                               for k, v in source.items() if ".conditioning_network." in k}}
     copied = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
     model.load_state_dict(copied, strict=False)
+    if seed_envelope:
+        with torch.no_grad():  # blocks beyond the source's start as identities (residual)
+            for name, parameter in model.wavenet.envelope_network.named_parameters():
+                if f"wavenet.envelope_network.{name}" not in copied:
+                    parameter.zero_()
     return len(copied)
 
 
@@ -644,7 +690,8 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
         initialize_from(model, config.init_from)
     ema = ExponentialMovingAverage(model, config.ema_decay)
     if config.freeze_conditioning:
-        frozen = [model.wavenet.conditioning_network, model.wavenet.mel_head, model.mel_head]
+        frozen = [model.wavenet.conditioning_network, model.wavenet.mel_head, model.mel_head,
+                  model.wavenet.envelope_network]
         for module in frozen:
             for parameter in module.parameters() if module is not None else ():
                 parameter.requires_grad_(False)

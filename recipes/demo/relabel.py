@@ -132,37 +132,69 @@ def segments_to_durations(segments: Sequence[tuple[str, float, float]], total_fr
     return np.diff(boundaries)
 
 
-def relabel_record(record: dict[str, Any], wav: np.ndarray, flite_args: Sequence[str]
-                   ) -> dict[str, Any] | str:
-    """The align record with flite's durations, or a reason to keep the forced alignment."""
+def timed_utterance(text: str, phone_ends: Sequence[tuple[str, float]], offset_s: float,
+                    duration_s: float, total_frames: int, frame_s: float
+                    ) -> tuple[Any, np.ndarray, list[tuple[str, float, float]]] | str:
+    """``text``'s Utterance with the pauses flite made, frames per phoneme (summing to
+    ``total_frames``) and the timed segments, from flite's phone end times (``offset_s``: where
+    the audio they are timed against starts in flite's rendering); or a reason string when
+    flite's phones cannot be mapped to ours."""
     from frontend.features import Utterance, text_to_utterance
     from recipes.vctk.prepare import reannotate_pauses
 
-    sample_rate, hop = int(record["sample_rate"]), int(record["hop_length"])
-    render, phone_ends = render_with_phone_times(record["text"], flite_args)
-    offset = find_offset(render, wav) / sample_rate
-    duration_s = len(wav) / sample_rate
     flite_phones, start = [], 0.0
     for phone, end in phone_ends:
-        flite_phones.append((phone, min(max(start - offset, 0.0), duration_s),
-                             min(max(end - offset, 0.0), duration_s)))
+        flite_phones.append((phone, min(max(start - offset_s, 0.0), duration_s),
+                             min(max(end - offset_s, 0.0), duration_s)))
         start = end
     # Phones cut off by the trimming (only ever silence) have no length left.
     flite_phones = [p for p in flite_phones if p[2] > p[1] or p[0] not in SILENCES]
-    text_utt = text_to_utterance(record["text"])
+    text_utt = text_to_utterance(text)
     our_speech = [p for p in text_utt.phonemes if p not in SILENCES]
-    recorded = [p for p in record["phonemes"] if p not in SILENCES]
-    if our_speech != recorded:
-        return "the frontend now reads the transcript differently from the prepared record"
     segments = map_phone_times(our_speech, flite_phones, duration_s)
     if isinstance(segments, str):
         return segments
-    durations = segments_to_durations(segments, int(record["num_frames"]), hop / sample_rate)
+    durations = segments_to_durations(segments, total_frames, frame_s)
     if isinstance(durations, str):
         return durations
-    labels = [label for label, _, _ in segments]
-    utt = reannotate_pauses(text_utt, labels)
+    utt = reannotate_pauses(text_utt, [label for label, _, _ in segments])
     assert isinstance(utt, Utterance)
+    return utt, durations, segments
+
+
+def render_timed(text: str, flite_args: str | Sequence[str], hop_length: int
+                 ) -> tuple[np.ndarray, Any, np.ndarray] | str:
+    """flite's rendering of ``text`` with its own timing in the project's terms: (audio, the
+    Utterance with flite's pauses, frames per phoneme over ``ceil(len(audio) / hop)`` frames),
+    or a reason string as ``timed_utterance`` gives it. The prosody a voice trained on this
+    speaker would ideally predict (see benchmarks/intelligibility.py --teacher-prosody)."""
+    from frontend.audio import SAMPLE_RATE, num_frames
+
+    audio, phone_ends = render_with_phone_times(text, flite_args)
+    timed = timed_utterance(text, phone_ends, 0.0, len(audio) / SAMPLE_RATE,
+                            num_frames(len(audio), hop_length), hop_length / SAMPLE_RATE)
+    if isinstance(timed, str):
+        return timed
+    utt, durations, _ = timed
+    return audio, utt, durations
+
+
+def relabel_record(record: dict[str, Any], wav: np.ndarray, flite_args: Sequence[str]
+                   ) -> dict[str, Any] | str:
+    """The align record with flite's durations, or a reason to keep the forced alignment."""
+    from frontend.features import text_to_utterance
+
+    sample_rate, hop = int(record["sample_rate"]), int(record["hop_length"])
+    our_speech = [p for p in text_to_utterance(record["text"]).phonemes if p not in SILENCES]
+    if our_speech != [p for p in record["phonemes"] if p not in SILENCES]:
+        return "the frontend now reads the transcript differently from the prepared record"
+    render, phone_ends = render_with_phone_times(record["text"], flite_args)
+    offset = find_offset(render, wav) / sample_rate
+    timed = timed_utterance(record["text"], phone_ends, offset, len(wav) / sample_rate,
+                            int(record["num_frames"]), hop / sample_rate)
+    if isinstance(timed, str):
+        return timed
+    utt, durations, segments = timed
     updated = dict(record)
     updated.update(
         utterance=utt.to_dict(),

@@ -11,8 +11,10 @@
 # threads for training on CPU), WAVENET_STEPS (where the learning-rate schedule ends),
 # WAVENET_SET (extra "--set key=value" arguments for vocoder.train), LPC_ORDER (24: the WaveNet
 # models the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py; 0: it
-# models the waveform), ENVELOPE_MINUTES (frame-rate pretraining of that envelope), DATA, EXP,
-# VOICE.
+# models the waveform), ENVELOPE_MINUTES (frame-rate pretraining of that envelope),
+# REFINE_MINUTES and ENVELOPE_LAYERS (an envelope network of its own, started from the
+# pretrained one and trained on while the WaveNet keeps the features it learned from; 0 minutes
+# skips it), DATA, EXP, VOICE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,7 +27,9 @@ WAVENET_STEPS=${WAVENET_STEPS:-200000}
 WAVENET_SET=${WAVENET_SET:-}
 LPC_ORDER=${LPC_ORDER:-24}
 ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-25}
-STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope wavenet export"}
+REFINE_MINUTES=${REFINE_MINUTES:-50}
+ENVELOPE_LAYERS=${ENVELOPE_LAYERS:-10}
+STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope refine wavenet export"}
 # The bundled voice's shape: 20 layers 64/128/128 (fast enough for real time on one core) with a
 # wide frame-rate conditioning network (256 channels, 6 blocks: nearly free).
 SHAPE="cond_hidden=256 cond_layers=6 lpc_order=$LPC_ORDER"
@@ -70,6 +74,17 @@ if run_stage envelope && [[ "$LPC_ORDER" != 0 ]]; then
             $(printf -- "--set %s " $SHAPE) --minutes "$ENVELOPE_MINUTES" --threads "$THREADS"
     fi
 fi
+if run_stage refine && [[ "$LPC_ORDER" != 0 && "$REFINE_MINUTES" != 0 ]]; then
+    if [[ -f "$EXP/envelope_refined/checkpoint.pt" ]]; then
+        say "refine: $EXP/envelope_refined/checkpoint.pt exists, kept"
+    else
+        # Its own network, so it can learn on without moving the WaveNet's conditioning.
+        say "envelope network of its own, from the pretrained one ($REFINE_MINUTES min)"
+        python -m vocoder.envelope --prep "$DATA/prep" --out "$EXP/envelope_refined" \
+            --init-from "$EXP/envelope/checkpoint.pt" --set envelope_layers="$ENVELOPE_LAYERS" \
+            --minutes "$REFINE_MINUTES" --lr 5e-4 --threads "$THREADS"
+    fi
+fi
 if run_stage wavenet; then
     say "WaveNet (resumes from $EXP/wavenet/checkpoint.pt)"
     INIT=()
@@ -83,7 +98,10 @@ if run_stage wavenet; then
 fi
 if run_stage export; then
     say "export $VOICE"
+    ENVELOPE=()
+    [[ -f "$EXP/envelope_refined/checkpoint.pt" && "$LPC_ORDER" != 0 ]] && \
+        ENVELOPE=(--envelope "$EXP/envelope_refined")
     python -m tts export-voice --prep "$DATA/prep" --prosody "$EXP/prosody" \
-        --wavenet "$EXP/wavenet" -o "$VOICE"
+        --wavenet "$EXP/wavenet" -o "$VOICE" "${ENVELOPE[@]}"
 fi
 say "done"
