@@ -297,6 +297,14 @@ def test_resuming_into_another_model_shape_is_refused(corpus, tmp_path):
               tiny_model_config())
 
 
+def test_a_checkpoint_from_before_a_new_config_key_resumes_with_its_default(corpus, tmp_path):
+    train(tiny_train_config(corpus, tmp_path, max_steps=1), tiny_model_config())
+    checkpoint = load_checkpoint(tmp_path / "checkpoint.pt")
+    del checkpoint["model_config"]["envelope_layers"]  # as written before the key existed
+    save_checkpoint(tmp_path / "checkpoint.pt", checkpoint)
+    assert train(tiny_train_config(corpus, tmp_path, max_steps=2), tiny_model_config()).step == 2
+
+
 def test_the_command_line_resumes_with_the_checkpoint_settings(corpus, tmp_path, capsys):
     out = tmp_path / "exp"
     config = tmp_path / "cfg.json"

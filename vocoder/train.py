@@ -363,7 +363,9 @@ def load_checkpoint(path: str | Path) -> dict:
 def check_same_shape(checkpoint: dict, model_config: WaveNetConfig, mel_bands: int,
                      path: Path) -> None:
     """Refuse to resume a checkpoint into a model of another shape."""
-    saved = dict(checkpoint["model_config"], aux_mel_bands=checkpoint["mel_bands"])
+    # Through WaveNetConfig, so that keys added since the checkpoint read as their defaults.
+    saved = dict(WaveNetConfig.from_dict(checkpoint["model_config"]).to_dict(),
+                 aux_mel_bands=checkpoint["mel_bands"])
     current = dict(model_config.to_dict(), aux_mel_bands=mel_bands)
     differences = [f"{key} {saved.get(key)!r} in the checkpoint, {current.get(key)!r} now"
                    for key in sorted(set(saved) | set(current))
