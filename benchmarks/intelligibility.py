@@ -229,19 +229,15 @@ def teacher_prosody_conditioning(synth: Synthesizer, text: str,
     (extracted as the corpus preparation extracts them) instead of the prosody models'."""
     from frontend.conditioning import wavenet_conditioning
     from frontend.features import frame_features, phoneme_features
-    from frontend.pitch import extract_f0
-    from recipes.vctk.prepare import PrepareConfig
+    from recipes.vctk.prepare import corpus_f0
 
     timed = render_timed(text, teacher, synth.voice.hop_length)
     if isinstance(timed, str):
         raise BenchmarkError(f"cannot time {text!r} by its teacher {' '.join(teacher)}: {timed}")
     audio, utt, durations = timed
-    defaults = PrepareConfig(corpus_dir=Path("."), prep_dir=Path("."))
-    f0_hz, voiced = extract_f0(audio, Recognizer.sample_rate, synth.voice.hop_length,
-                               method=defaults.f0_method, two_pass=defaults.f0_two_pass)
-    voiced = np.asarray(voiced, bool) & (np.asarray(f0_hz) > 0)
+    f0 = corpus_f0(audio, Recognizer.sample_rate, synth.voice.hop_length)  # (T, 2)
     frame_feats = frame_features(phoneme_features(utt), durations)  # (T, D + 4)
-    return wavenet_conditioning(frame_feats, np.where(voiced, f0_hz, 0.0), voiced,
+    return wavenet_conditioning(frame_feats, f0[:, 0], f0[:, 1],
                                 synth.log_f0_mean, synth.log_f0_std)  # (T, C)
 
 

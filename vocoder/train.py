@@ -400,9 +400,9 @@ def graft_envelope(wavenet: WaveNet, donor: WaveNet) -> WaveNet:
                             "--set envelope_layers=N")
     mismatched = [name for name in _ENVELOPE_SHAPE
                   if getattr(config, name) != getattr(donor_config, name)]
-    if not config.lpc_order or mismatched:
+    if mismatched:  # lpc_order among them: the donor is in excitation mode
         raise TrainingError("the envelope run does not fit this WaveNet (different "
-                            f"{', '.join(mismatched) or 'lpc_order'}); train it from this run")
+                            f"{', '.join(mismatched)}); train it from this run")
     grafted = WaveNet(dataclasses.replace(config, envelope_layers=donor_config.envelope_layers))
     donor_state = donor.state_dict()
     state = {key: value for key, value in wavenet.state_dict().items()

@@ -132,14 +132,14 @@ def segments_to_durations(segments: Sequence[tuple[str, float, float]], total_fr
     return np.diff(boundaries)
 
 
-def timed_utterance(text: str, phone_ends: Sequence[tuple[str, float]], offset_s: float,
+def timed_utterance(text_utt: Any, phone_ends: Sequence[tuple[str, float]], offset_s: float,
                     duration_s: float, total_frames: int, frame_s: float
                     ) -> tuple[Any, np.ndarray, list[tuple[str, float, float]]] | str:
-    """``text``'s Utterance with the pauses flite made, frames per phoneme (summing to
-    ``total_frames``) and the timed segments, from flite's phone end times (``offset_s``: where
-    the audio they are timed against starts in flite's rendering); or a reason string when
-    flite's phones cannot be mapped to ours."""
-    from frontend.features import Utterance, text_to_utterance
+    """The text's Utterance (``text_to_utterance``) with the pauses flite made, frames per
+    phoneme (summing to ``total_frames``) and the timed segments, from flite's phone end times
+    (``offset_s``: where the audio they are timed against starts in flite's rendering); or a
+    reason string when flite's phones cannot be mapped to ours."""
+    from frontend.features import Utterance
     from recipes.vctk.prepare import reannotate_pauses
 
     flite_phones, start = [], 0.0
@@ -149,7 +149,6 @@ def timed_utterance(text: str, phone_ends: Sequence[tuple[str, float]], offset_s
         start = end
     # Phones cut off by the trimming (only ever silence) have no length left.
     flite_phones = [p for p in flite_phones if p[2] > p[1] or p[0] not in SILENCES]
-    text_utt = text_to_utterance(text)
     our_speech = [p for p in text_utt.phonemes if p not in SILENCES]
     segments = map_phone_times(our_speech, flite_phones, duration_s)
     if isinstance(segments, str):
@@ -169,9 +168,10 @@ def render_timed(text: str, flite_args: str | Sequence[str], hop_length: int
     or a reason string as ``timed_utterance`` gives it. The prosody a voice trained on this
     speaker would ideally predict (see benchmarks/intelligibility.py --teacher-prosody)."""
     from frontend.audio import SAMPLE_RATE, num_frames
+    from frontend.features import text_to_utterance
 
     audio, phone_ends = render_with_phone_times(text, flite_args)
-    timed = timed_utterance(text, phone_ends, 0.0, len(audio) / SAMPLE_RATE,
+    timed = timed_utterance(text_to_utterance(text), phone_ends, 0.0, len(audio) / SAMPLE_RATE,
                             num_frames(len(audio), hop_length), hop_length / SAMPLE_RATE)
     if isinstance(timed, str):
         return timed
@@ -185,12 +185,13 @@ def relabel_record(record: dict[str, Any], wav: np.ndarray, flite_args: Sequence
     from frontend.features import text_to_utterance
 
     sample_rate, hop = int(record["sample_rate"]), int(record["hop_length"])
-    our_speech = [p for p in text_to_utterance(record["text"]).phonemes if p not in SILENCES]
+    text_utt = text_to_utterance(record["text"])
+    our_speech = [p for p in text_utt.phonemes if p not in SILENCES]
     if our_speech != [p for p in record["phonemes"] if p not in SILENCES]:
         return "the frontend now reads the transcript differently from the prepared record"
     render, phone_ends = render_with_phone_times(record["text"], flite_args)
     offset = find_offset(render, wav) / sample_rate
-    timed = timed_utterance(record["text"], phone_ends, offset, len(wav) / sample_rate,
+    timed = timed_utterance(text_utt, phone_ends, offset, len(wav) / sample_rate,
                             int(record["num_frames"]), hop / sample_rate)
     if isinstance(timed, str):
         return timed

@@ -13,8 +13,8 @@
 # models the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py; 0: it
 # models the waveform), ENVELOPE_MINUTES (frame-rate pretraining of that envelope),
 # REFINE_MINUTES and ENVELOPE_LAYERS (an envelope network of its own, started from the
-# pretrained one and trained on while the WaveNet keeps the features it learned from; 0 minutes
-# skips it), DATA, EXP, VOICE.
+# pretrained one and trained on while the WaveNet keeps the features it learned from; off by
+# default: 50 minutes of it lowered MCD but not WER, see RESULTS.md), DATA, EXP, VOICE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,7 +27,7 @@ WAVENET_STEPS=${WAVENET_STEPS:-200000}
 WAVENET_SET=${WAVENET_SET:-}
 LPC_ORDER=${LPC_ORDER:-24}
 ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-25}
-REFINE_MINUTES=${REFINE_MINUTES:-50}
+REFINE_MINUTES=${REFINE_MINUTES:-0}
 ENVELOPE_LAYERS=${ENVELOPE_LAYERS:-10}
 STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope refine wavenet export"}
 # The bundled voice's shape: 20 layers 64/128/128 (fast enough for real time on one core) with a

@@ -561,23 +561,32 @@ def check_alignment(labels: list[str], durations: np.ndarray) -> str | None:
 # Stage 3: F0
 
 
+def corpus_f0(audio: np.ndarray, sr: int, hop_length: int,
+              method: str = PrepareConfig.f0_method,
+              two_pass: bool = PrepareConfig.f0_two_pass) -> np.ndarray:
+    """(T, 2) float32 as the corpus stores it: F0 in Hz (0 where unvoiced) and voicing (0/1)
+    for each of the ``ceil(len(audio) / hop)`` frames."""
+    from frontend.audio import num_frames
+    from frontend.pitch import extract_f0
+
+    f0_hz, voiced = extract_f0(audio, sr, hop_length, method=method, two_pass=two_pass)
+    total = num_frames(len(audio), hop_length)
+    if len(f0_hz) != total:
+        raise ValueError(f"extract_f0 gave {len(f0_hz)} frames for {total}")
+    voiced = (np.asarray(voiced) > 0.5) & (np.asarray(f0_hz) > 0)
+    return np.stack([np.where(voiced, f0_hz, 0.0), voiced], axis=1).astype(np.float32)
+
+
 def prepare_f0(item: Item, config: PrepareConfig) -> str | None:
     """F0 (0 where unvoiced) and voicing at the frame hop → f0/SPK/UTT.npy (T, 2)."""
     import soundfile as sf
 
-    from frontend.audio import HOP_LENGTH, num_frames
-    from frontend.pitch import extract_f0
+    from frontend.audio import HOP_LENGTH
 
     audio, sr = sf.read(output_path(config.prep_dir, "wav", item), dtype="float32")
-    f0_hz, voiced = extract_f0(audio, sr, HOP_LENGTH, method=config.f0_method,
-                               two_pass=config.f0_two_pass)
-    total = num_frames(len(audio), HOP_LENGTH)
-    if len(f0_hz) != total:
-        raise ValueError(f"extract_f0 gave {len(f0_hz)} frames for {total}")
-    voiced = (np.asarray(voiced) > 0.5) & (np.asarray(f0_hz) > 0)
-    if not voiced.any():
+    f0 = corpus_f0(audio, sr, HOP_LENGTH, config.f0_method, config.f0_two_pass)  # (T, 2)
+    if not f0[:, 1].any():
         return "no voiced frame found: is this speech?"
-    f0 = np.stack([np.where(voiced, f0_hz, 0.0), voiced], axis=1).astype(np.float32)  # (T, 2)
     save_npy_atomic(output_path(config.prep_dir, "f0", item), f0)
     return None
 
