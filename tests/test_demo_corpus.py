@@ -29,6 +29,7 @@ from recipes.demo.make_corpus import (
     plan_utterances,
 )
 from recipes.demo.sentences import (
+    HELDOUT_EVERYDAY,
     MAX_WORDS,
     MIN_WORDS,
     count_words,
@@ -120,6 +121,24 @@ def test_heldout_sentences_are_plain_and_disjoint_from_training(training):
         assert all(w in lexicon for w in words), sentence
         # a word that no training sentence can contain: the sets can never overlap
         assert set(words) - vocabulary, sentence
+
+
+def test_everyday_heldout_sentences_are_plain_and_disjoint_from_training():
+    everyday = heldout_sentences(len(HELDOUT_EVERYDAY), sentence_set="everyday")
+    assert len(everyday) == len(set(everyday)) >= 40
+    assert heldout_sentences(3, seed=7, sentence_set="everyday") == everyday[:3]  # a fixed list
+    assert not set(everyday) & set(training_sentences(20000))
+    assert not set(everyday) & set(heldout_sentences())
+    lexicon = cmudict()
+    for sentence in everyday:
+        assert MIN_WORDS <= count_words(sentence) <= MAX_WORDS
+        assert re.fullmatch(r"[A-Z][A-Za-z' ]+[.?]", sentence), sentence  # no digits, abbreviations
+        assert all(w in lexicon for w in words_of(sentence)), sentence
+    for count, kind, message in ((0, "everyday", "has 40 sentences"),
+                                 (41, "everyday", "1 to 40"),
+                                 (3, "poems", "unknown sentence set 'poems'")):
+        with pytest.raises(ValueError, match=message):
+            heldout_sentences(count, sentence_set=kind)
 
 
 def test_training_vocabulary_covers_what_the_generator_writes(training):

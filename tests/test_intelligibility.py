@@ -211,7 +211,7 @@ def test_benchmark_prints_a_row_per_speaker_and_the_worst_wer(tiny_voice, tiny_p
     assert summary["f0_rmse_cents"] is None or math.isfinite(summary["f0_rmse_cents"])
     kinds = [r["kind"] for r in results["results"]]
     assert kinds == ["synth", "synth", "prosody", "prosody", "copy"]
-    assert results["sentences"] == heldout_sentences(2)
+    assert results["sentences"] == heldout_sentences(2, sentence_set="everyday")
     assert results["results"][4]["utt_id"].startswith("p225_")
     # teacher prosody: the teacher's timing gives exactly the teacher rendering's length
     synth_record, prosody_record = results["results"][0], results["results"][2]
@@ -219,6 +219,21 @@ def test_benchmark_prints_a_row_per_speaker_and_the_worst_wer(tiny_voice, tiny_p
     source = Synthesizer.from_pretrained(tiny_voice).speaker_info[0].source
     teacher_audio = render(synth_record["text"], flite.parse_flite_args(source))
     assert prosody_record["seconds"] == pytest.approx(len(teacher_audio) / 16000, abs=0.005)
+
+
+def test_benchmark_speaks_the_template_sentences_when_asked(tiny_voice, tmp_path, capsys):
+    results_path = tmp_path / "results.json"
+    code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "1", "--speakers", "p225",
+                           "--sentence-set", "templates", "--threads", "1",
+                           "--json", str(results_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "(templates)" in out.splitlines()[0]
+    results = json.loads(results_path.read_text())
+    assert results["sentence_set"] == "templates"
+    assert results["sentences"] == heldout_sentences(1, sentence_set="templates")
+    assert results["results"][0]["text"] == results["sentences"][0]
+    assert results["sentences"] != heldout_sentences(1, sentence_set="everyday")
 
 
 def run_benchmark(args: list[str], capsys) -> tuple[int, str]:
@@ -253,7 +268,7 @@ def test_heldout_sentence_in_the_corpus_is_refused(tiny_voice, tiny_prepared, tm
     prep = tmp_path / "prep"
     shutil.copytree(tiny_prepared, prep)
     entries = [json.loads(line) for line in (prep / "manifest.jsonl").read_text().splitlines()]
-    entries[0]["text"] = heldout_sentences(1)[0].lower().rstrip(".")  # the same words
+    entries[0]["text"] = heldout_sentences(1, sentence_set="everyday")[0].lower().rstrip(".")
     (prep / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
     code, err = run_benchmark(["--voice", str(tiny_voice), "--sentences", "3", "--prep",
                                str(prep)], capsys)

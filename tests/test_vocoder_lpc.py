@@ -352,3 +352,33 @@ def test_a_separate_envelope_network_learns_on_and_is_grafted_onto_the_wavenet(c
         graft_envelope(voice, WaveNet(excitation_config(envelope_layers=1, mel_bands=6)))
     with pytest.raises(VocoderError, match="excitation mode only"):
         WaveNetConfig(envelope_layers=2, cond_channels=5)
+
+
+def test_a_run_can_take_a_frozen_envelope_and_train_its_conditioning_network(corpus, tmp_path):
+    from vocoder.envelope import pretrain
+
+    train(tiny_train_config(corpus, tmp_path / "wavenet", max_steps=1), excitation_config())
+    pretrain(corpus, tmp_path / "env", tmp_path / "wavenet" / "checkpoint.pt",
+             {"envelope_layers": 2}, minutes=0.02, batch_utterances=4, lr=1e-2, threads=1,
+             eval_every=5)
+    envelope = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["ema"]
+    start = load_checkpoint(tmp_path / "wavenet" / "checkpoint.pt")["ema"]
+    result = train(tiny_train_config(corpus, tmp_path / "joint", max_steps=3, warmup_steps=0,
+                                     init_from=str(tmp_path / "wavenet" / "checkpoint.pt"),
+                                     envelope_from=str(tmp_path / "env" / "checkpoint.pt"),
+                                     freeze_envelope=True, ema_decay=0.0),
+                   excitation_config(envelope_layers=2))
+    after = result.model.state_dict()
+    envelope_keys = [k for k in after if k.startswith(("envelope_network.", "mel_head."))]
+    assert any(k.startswith("envelope_network.") for k in envelope_keys)
+    for name in envelope_keys:  # the envelope run's weights, untouched by training
+        torch.testing.assert_close(after[name], envelope["wavenet." + name], rtol=0, atol=0)
+    for name in ("conditioning_network.input_conv.weight", "layers.0.dilated_conv.weight"):
+        assert not torch.equal(after[name], start["wavenet." + name]), name
+
+    # A model without an envelope network of its own, or one of another depth, does not fit.
+    for layers, message in ((0, "envelope network of its own"), (3, "does not fit")):
+        with pytest.raises(TrainingError, match=message):
+            train(tiny_train_config(corpus, tmp_path / f"bad{layers}", max_steps=1,
+                                    envelope_from=str(tmp_path / "env" / "checkpoint.pt")),
+                  excitation_config(envelope_layers=layers))

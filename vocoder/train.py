@@ -83,6 +83,11 @@ class TrainConfig:
     # the pretrained envelope (window L1 0.85 → 1.12 in 350 steps). The aux loss is then
     # reported but trains nothing.
     freeze_conditioning: bool = False
+    # Excitation mode with a separate envelope network (``model.envelope_layers``): start that
+    # network and its head from a ``vocoder.envelope`` run (after ``init_from``), and keep them
+    # fixed, while the conditioning network goes on learning for the WaveNet alone.
+    envelope_from: str = ""
+    freeze_envelope: bool = False
     # data
     batch_size: int = 4
     window_frames: int = 100  # 100 frames × 80 = 8000 samples (0.5 s) per window
@@ -583,6 +588,26 @@ def initialize_from(model: TrainingModel, path: str | Path) -> None:
     logger.info("initialized %d of %d tensors from %s", copied, len(model.state_dict()), path)
 
 
+def initialize_envelope_from(model: TrainingModel, path: str | Path) -> None:
+    """Copy the separate envelope network and envelope head of a ``vocoder.envelope`` run
+    (its EMA weights) into ``model``; every one of those tensors must fit."""
+    prefixes = ("wavenet.envelope_network.", "wavenet.mel_head.")
+    source = {k: v for k, v in load_checkpoint(Path(path))["ema"].items()
+              if k.startswith(prefixes)}
+    target = model.state_dict()
+    wanted = [k for k in target if k.startswith(prefixes)]
+    if not any(k.startswith(prefixes[0]) for k in wanted):
+        raise TrainingError("envelope_from needs a model with an envelope network of its own: "
+                            "--set model.envelope_layers=N (N as in the envelope run)")
+    misfit = [k for k in wanted if k not in source or source[k].shape != target[k].shape]
+    if misfit:
+        raise TrainingError(f"{path} does not fit this model's envelope network ({len(misfit)} "
+                            f"tensors differ, e.g. {misfit[0]}): give model.envelope_layers and "
+                            "the feature shapes of the envelope run")
+    model.load_state_dict({k: source[k] for k in wanted}, strict=False)
+    logger.info("envelope network and head (%d tensors) from %s", len(wanted), path)
+
+
 def validation_batches(config: TrainConfig, model_config: WaveNetConfig, context: int
                        ) -> list[dict[str, torch.Tensor]]:
     """Fixed windows of the "valid" split, batched; empty when the split is."""
@@ -690,10 +715,16 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
     model = TrainingModel(WaveNet(model_config), context, head_bands).to(device)
     if checkpoint is None and config.init_from:
         initialize_from(model, config.init_from)
+    if checkpoint is None and config.envelope_from:
+        initialize_envelope_from(model, config.envelope_from)
     ema = ExponentialMovingAverage(model, config.ema_decay)
+    frozen = []
     if config.freeze_conditioning:
-        frozen = [model.wavenet.conditioning_network, model.wavenet.mel_head, model.mel_head,
-                  model.wavenet.envelope_network]
+        frozen += [model.wavenet.conditioning_network, model.wavenet.mel_head, model.mel_head,
+                   model.wavenet.envelope_network]
+    if config.freeze_envelope:
+        frozen += [model.wavenet.envelope_network, model.wavenet.mel_head]
+    if frozen:
         for module in frozen:
             for parameter in module.parameters() if module is not None else ():
                 parameter.requires_grad_(False)
