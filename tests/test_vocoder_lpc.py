@@ -382,3 +382,38 @@ def test_a_run_can_take_a_frozen_envelope_and_train_its_conditioning_network(cor
             train(tiny_train_config(corpus, tmp_path / f"bad{layers}", max_steps=1,
                                     envelope_from=str(tmp_path / "env" / "checkpoint.pt")),
                   excitation_config(envelope_layers=layers))
+
+
+def test_the_excitation_factors_benchmark_swaps_one_half_at_a_time(excitation_voice, tiny_voice,
+                                                                   tiny_prepared, capsys):
+    from benchmarks.excitation_factors import main as factors_main
+    from benchmarks.excitation_factors import variants
+    from benchmarks.intelligibility import copy_conditioning, copy_entries, read_prepared
+    from frontend.audio import load_audio
+    from tts.synthesizer import Synthesizer
+
+    synth = Synthesizer.from_pretrained(excitation_voice)
+    corpus = read_prepared(tiny_prepared)
+    entry = copy_entries(corpus, "p225", 1)[0]
+    conditioning = copy_conditioning(synth, corpus, entry)
+    recording = load_audio(tiny_prepared / entry["wav"])
+    signals = variants(synth, conditioning, 0, recording, seed=3)
+    # "voice" is copy synthesis itself: what the synthesizer makes of the same conditioning
+    expected = synth.vocode_conditioning([conditioning], [0], seeds=[3])[0]
+    np.testing.assert_allclose(signals["voice"], expected, atol=1e-6)
+    assert len(signals["recording"]) == len(expected)
+    for name in ("true envelope", "true residual"):  # each differs from the voice in one half
+        assert signals[name].shape == expected.shape
+        assert not np.allclose(signals[name], expected, atol=1e-3), name
+
+    assert factors_main(["--voice", str(excitation_voice), "--prep", str(tiny_prepared),
+                         "--speakers", "p225", "--utterances", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("| speaker | recording WER % | voice WER % | true envelope WER %")
+    assert [line.split("|")[1].strip() for line in lines[2:-1]] == ["p225", "all"]
+    values = [float(v) for v in lines[-2].split("|")[2:-1]]
+    assert lines[-1] == f"excitation_gap {values[1] - values[3]:.1f}"
+    # a waveform voice has no excitation to swap
+    assert factors_main(["--voice", str(tiny_voice), "--prep", str(tiny_prepared),
+                         "--utterances", "1"]) == 2
+    assert "excitation voice" in capsys.readouterr().err

@@ -1,0 +1,156 @@
+"""Which half of an excitation voice loses the words: the sampled excitation or the envelope?
+
+Copy synthesis of test-split recordings (ground-truth durations and F0, as in
+``intelligibility.py --prep``), with the two halves of excitation mode swapped one at a time for
+the recording's own:
+
+    recording       the corpus recording itself
+    voice           the WaveNet's sampled residual through the predicted envelope's filters
+                    (what copy synthesis gives)
+    true envelope   the same sampled residual through the filters of the recording's own log-mel
+    true residual   the recording's residual (under its own filters, μ-law quantized as in
+                    training) through the predicted envelope's filters
+
+Per speaker, pocketsphinx WER of each (%); the last line is ``excitation_gap X``: the overall
+WER of "voice" minus that of "true residual", the words the sampled excitation costs.
+
+    python benchmarks/excitation_factors.py --prep data/demo/prep --speakers p225,p227,p232,p233 \\
+        --utterances 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # benchmarks/ and recipes/ are not installed packages
+
+from benchmarks.intelligibility import (  # noqa: E402
+    BenchmarkError,
+    check_conditioning_compatible,
+    copy_conditioning,
+    copy_entries,
+    read_prepared,
+    select_speakers,
+)
+from frontend.audio import AudioError, load_audio  # noqa: E402
+from tts.evaluation import Recognizer, transcript_words, word_errors  # noqa: E402
+from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
+from tts.voice import VoiceError  # noqa: E402
+from vocoder.lpc import log_mel, mel_to_lpc, synthesis_filter  # noqa: E402
+from vocoder.mulaw import mulaw_decode, mulaw_encode  # noqa: E402
+from vocoder.train import lpc_spec  # noqa: E402
+
+PROG = "excitation_factors"
+COLUMNS = ("recording", "voice", "true envelope", "true residual")
+
+
+def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
+             recording: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """The four signals of one utterance (float32, the conditioning's length)."""
+    generator = synth.generator
+    config = generator.config
+    spec = lpc_spec(config)
+    if spec is None:
+        raise BenchmarkError("this voice's WaveNet models the waveform, not an excitation: "
+                             "the benchmark needs an excitation voice (lpc_order > 0)")
+    basis = spec.basis()
+    prepared = generator.prepare([conditioning], [speaker_index])
+    length = int(prepared.num_samples[0])
+    recording = np.pad(recording, (0, max(0, length - len(recording))))[:length]
+    state = generator.init_state(1, [seed])
+    drawn, _ = generator.run(state, prepared, length, synth.temperature)
+    sampled = mulaw_decode(drawn[0], config.quantization_channels)  # (N,)
+    predicted = prepared.filters[0]  # (F, order + 1)
+    own = mel_to_lpc(log_mel(recording, basis, config.hop_length), basis, config.lpc_order,
+                     config.sample_rate)[:len(predicted)]
+    residual = np.clip(spec.residual(recording, basis), -1.0, 1.0).astype(np.float32)
+    residual = mulaw_decode(mulaw_encode(residual, config.quantization_channels),
+                            config.quantization_channels)
+    hop = config.hop_length
+    signals = {"recording": recording,
+               "voice": synthesis_filter(sampled, predicted, hop),
+               "true envelope": synthesis_filter(sampled, own, hop),
+               "true residual": synthesis_filter(residual, predicted, hop)}
+    return {k: np.clip(np.asarray(v, np.float32), -1.0, 1.0) for k, v in signals.items()}
+
+
+def run(args: argparse.Namespace) -> dict[str, dict[str, list[int]]]:
+    """{speaker: {column: [errors, words]}} over the speakers' test utterances."""
+    synth = Synthesizer.from_pretrained(args.voice, threads=1)
+    speakers = select_speakers(synth, args.speakers)
+    corpus = read_prepared(args.prep)
+    check_conditioning_compatible(synth, corpus)
+    recognizer = Recognizer()
+    counts: dict[str, dict[str, list[int]]] = {}
+    for speaker in speakers:
+        entries = copy_entries(corpus, speaker.id, args.utterances)
+        if not entries:
+            raise BenchmarkError(f"{speaker.id} has no test-split utterance in {corpus.directory}")
+        counts[speaker.id] = {column: [0, 0] for column in COLUMNS}
+        for k, entry in enumerate(entries):
+            try:
+                recording = load_audio(corpus.directory / entry["wav"])
+            except AudioError as exc:
+                raise BenchmarkError(str(exc)) from None
+            signals = variants(synth, copy_conditioning(synth, corpus, entry), speaker.index,
+                               recording, args.seed + k)
+            reference = transcript_words(entry["text"])
+            for column in COLUMNS:
+                errors = word_errors(reference, recognizer.words(signals[column]))
+                counts[speaker.id][column][0] += errors
+                counts[speaker.id][column][1] += len(reference)
+    return counts
+
+
+def format_table(counts: dict[str, dict[str, list[int]]]) -> tuple[str, dict[str, float]]:
+    total = {column: [0, 0] for column in COLUMNS}
+    lines = ["| speaker | " + " | ".join(f"{c} WER %" for c in COLUMNS) + " |",
+             "|---" * (len(COLUMNS) + 1) + "|"]
+    for speaker, row in counts.items():
+        lines.append(f"| {speaker} | " + " | ".join(
+            f"{100.0 * e / w:.1f}" for e, w in (row[c] for c in COLUMNS)) + " |")
+        for column in COLUMNS:
+            total[column][0] += row[column][0]
+            total[column][1] += row[column][1]
+    overall = {c: 100.0 * e / w for c, (e, w) in total.items()}
+    lines.append("| all | " + " | ".join(f"{overall[c]:.1f}" for c in COLUMNS) + " |")
+    return "\n".join(lines), overall
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--voice", default=None, help="voice directory (default: the bundled one)")
+    parser.add_argument("--prep", required=True, help="the prepared corpus the voice learnt from")
+    parser.add_argument("--speakers", default=None,
+                        help="comma-separated speaker ids (default: all of the voice's)")
+    parser.add_argument("--utterances", type=int, default=6,
+                        help="test-split utterances per speaker (default 6)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed of the WaveNet")
+    args = parser.parse_args(argv)
+    if args.utterances < 1:
+        parser.error("--utterances must be >= 1")
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
+    try:
+        counts = run(args)
+    except (BenchmarkError, VoiceError, SynthesisError, OSError) as exc:
+        if os.environ.get("TTS_DEBUG"):
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    table, overall = format_table(counts)
+    print(table)
+    print(f"excitation_gap {overall['voice'] - overall['true residual']:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
