@@ -13,8 +13,9 @@
 # models the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py; 0: it
 # models the waveform), ENVELOPE_MINUTES (frame-rate pretraining of that envelope),
 # REFINE_MINUTES and ENVELOPE_LAYERS (an envelope network of its own, started from the
-# pretrained one and trained on while the WaveNet keeps the features it learned from; off by
-# default: 50 minutes of it lowered MCD but not WER, see RESULTS.md), DATA, EXP, VOICE.
+# pretrained one and trained on while the WaveNet keeps the features it learned from),
+# JOINT_STEPS (then the WaveNet goes on with that envelope frozen and its conditioning network
+# free to learn for the excitation; see RESULTS.md, session 6), DATA, EXP, VOICE.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,9 +28,10 @@ WAVENET_STEPS=${WAVENET_STEPS:-200000}
 WAVENET_SET=${WAVENET_SET:-}
 LPC_ORDER=${LPC_ORDER:-24}
 ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-25}
-REFINE_MINUTES=${REFINE_MINUTES:-0}
+REFINE_MINUTES=${REFINE_MINUTES:-50}
 ENVELOPE_LAYERS=${ENVELOPE_LAYERS:-10}
-STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope refine wavenet export"}
+JOINT_STEPS=${JOINT_STEPS:-3000}
+STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope refine wavenet joint export"}
 # The bundled voice's shape: 20 layers 64/128/128 (fast enough for real time on one core) with a
 # wide frame-rate conditioning network (256 channels, 6 blocks: nearly free).
 SHAPE="cond_hidden=256 cond_layers=6 lpc_order=$LPC_ORDER"
@@ -96,12 +98,31 @@ if run_stage wavenet; then
         --set num_threads="$THREADS" --set max_steps="$WAVENET_STEPS" --set warmup_steps=300 \
         --set ckpt_every=100 $(printf -- "--set model.%s " $SHAPE) "${INIT[@]}" $WAVENET_SET
 fi
+if run_stage joint && [[ "$LPC_ORDER" != 0 && "$JOINT_STEPS" != 0 \
+                         && -f "$EXP/envelope_refined/checkpoint.pt" ]]; then
+    # The refined envelope, frozen, takes over the formants, so the conditioning network is
+    # free to learn what the excitation needs (on the demo corpus: validation 3.095 → VAL_JOINT).
+    say "WaveNet with the refined envelope frozen and its conditioning free ($JOINT_STEPS steps)"
+    # (init_from and envelope_from only start a run; a rerun resumes its checkpoint)
+    # shellcheck disable=SC2046,SC2086
+    python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet_joint" \
+        --set num_threads="$THREADS" --set max_steps="$JOINT_STEPS" --set warmup_steps=100 \
+        --set lr=3e-4 --set min_lr=1e-5 --set ckpt_every=100 \
+        --set "init_from=$EXP/wavenet/checkpoint.pt" \
+        --set "envelope_from=$EXP/envelope_refined/checkpoint.pt" --set freeze_envelope=true \
+        $(printf -- "--set model.%s " $SHAPE) --set model.envelope_layers="$ENVELOPE_LAYERS" \
+        $WAVENET_SET
+fi
 if run_stage export; then
     say "export $VOICE"
     ENVELOPE=()
-    [[ -f "$EXP/envelope_refined/checkpoint.pt" && "$LPC_ORDER" != 0 ]] && \
+    WAVENET="$EXP/wavenet"
+    if [[ -f "$EXP/wavenet_joint/checkpoint.pt" ]]; then
+        WAVENET="$EXP/wavenet_joint"  # it carries its own envelope network
+    elif [[ -f "$EXP/envelope_refined/checkpoint.pt" && "$LPC_ORDER" != 0 ]]; then
         ENVELOPE=(--envelope "$EXP/envelope_refined")
+    fi
     python -m tts export-voice --prep "$DATA/prep" --prosody "$EXP/prosody" \
-        --wavenet "$EXP/wavenet" -o "$VOICE" "${ENVELOPE[@]}"
+        --wavenet "$WAVENET" -o "$VOICE" "${ENVELOPE[@]}"
 fi
 say "done"
