@@ -376,6 +376,9 @@ def test_a_run_can_take_a_frozen_envelope_and_train_its_conditioning_network(cor
     for name in ("conditioning_network.input_conv.weight", "layers.0.dilated_conv.weight"):
         assert not torch.equal(after[name], start["wavenet." + name]), name
 
+    with pytest.raises(TrainingError, match="freeze_envelope is for a model with an envelope"):
+        train(tiny_train_config(corpus, tmp_path / "nofreeze", max_steps=1,
+                                freeze_envelope=True), excitation_config())
     # A model without an envelope network of its own, or one of another depth, does not fit.
     for layers, message in ((0, "envelope network of its own"), (3, "does not fit")):
         with pytest.raises(TrainingError, match=message):

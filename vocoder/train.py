@@ -723,11 +723,13 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
         frozen += [model.wavenet.conditioning_network, model.wavenet.mel_head, model.mel_head,
                    model.wavenet.envelope_network]
     if config.freeze_envelope:
+        if model.wavenet.envelope_network is None:
+            raise TrainingError("freeze_envelope is for a model with an envelope network of its "
+                                "own: --set model.envelope_layers=N, or freeze_conditioning=true")
         frozen += [model.wavenet.envelope_network, model.wavenet.mel_head]
-    if frozen:
-        for module in frozen:
-            for parameter in module.parameters() if module is not None else ():
-                parameter.requires_grad_(False)
+    for module in frozen:
+        for parameter in module.parameters() if module is not None else ():
+            parameter.requires_grad_(False)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                  betas=(config.adam_beta1, config.adam_beta2),
                                  eps=config.adam_eps, weight_decay=config.weight_decay)
