@@ -45,9 +45,8 @@ from frontend.audio import AudioError, load_audio  # noqa: E402
 from tts.evaluation import Recognizer, transcript_words, word_errors  # noqa: E402
 from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
 from tts.voice import VoiceError  # noqa: E402
-from vocoder.lpc import log_mel, mel_to_lpc, synthesis_filter  # noqa: E402
+from vocoder.lpc import inverse_filter, log_mel, mel_to_lpc, synthesis_filter  # noqa: E402
 from vocoder.mulaw import mulaw_decode, mulaw_encode  # noqa: E402
-from vocoder.train import lpc_spec  # noqa: E402
 
 PROG = "excitation_factors"
 COLUMNS = ("recording", "voice", "true envelope", "true residual")
@@ -58,11 +57,10 @@ def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
     """The four signals of one utterance (float32, the conditioning's length)."""
     generator = synth.generator
     config = generator.config
-    spec = lpc_spec(config)
-    if spec is None:
+    if not config.lpc_order:
         raise BenchmarkError("this voice's WaveNet models the waveform, not an excitation: "
                              "the benchmark needs an excitation voice (lpc_order > 0)")
-    basis = spec.basis()
+    basis = generator.mel_basis
     prepared = generator.prepare([conditioning], [speaker_index])
     length = int(prepared.num_samples[0])
     recording = np.pad(recording, (0, max(0, length - len(recording))))[:length]
@@ -70,15 +68,15 @@ def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
     drawn, _ = generator.run(state, prepared, length, synth.temperature)
     sampled = mulaw_decode(drawn[0], config.quantization_channels)  # (N,)
     predicted = prepared.filters[0]  # (F, order + 1)
-    own = mel_to_lpc(log_mel(recording, basis, config.hop_length), basis, config.lpc_order,
-                     config.sample_rate)[:len(predicted)]
-    residual = np.clip(spec.residual(recording, basis), -1.0, 1.0).astype(np.float32)
+    hop = config.hop_length
+    # The recording's own filters, as training derives them (``LPCSpec.residual``).
+    own = mel_to_lpc(log_mel(recording, basis, hop), basis, config.lpc_order, config.sample_rate)
+    residual = np.clip(inverse_filter(recording, own, hop), -1.0, 1.0).astype(np.float32)
     residual = mulaw_decode(mulaw_encode(residual, config.quantization_channels),
                             config.quantization_channels)
-    hop = config.hop_length
     signals = {"recording": recording,
                "voice": synthesis_filter(sampled, predicted, hop),
-               "true envelope": synthesis_filter(sampled, own, hop),
+               "true envelope": synthesis_filter(sampled, own[:len(predicted)], hop),
                "true residual": synthesis_filter(residual, predicted, hop)}
     return {k: np.clip(np.asarray(v, np.float32), -1.0, 1.0) for k, v in signals.items()}
 

@@ -393,6 +393,8 @@ def ema_wavenet_from_checkpoint(checkpoint: dict) -> WaveNet:
 # What an envelope network must share with the WaveNet it is grafted onto.
 _ENVELOPE_SHAPE = ("sample_rate", "hop_length", "cond_channels", "cond_hidden", "cond_kernel",
                    "lpc_order", "mel_bands", "mel_fft")
+# The WaveNet's tensors that make its envelope (a separate envelope network and the mel head).
+_ENVELOPE_PREFIXES = ("envelope_network.", "mel_head.")
 
 
 def graft_envelope(wavenet: WaveNet, donor: WaveNet) -> WaveNet:
@@ -411,9 +413,9 @@ def graft_envelope(wavenet: WaveNet, donor: WaveNet) -> WaveNet:
     grafted = WaveNet(dataclasses.replace(config, envelope_layers=donor_config.envelope_layers))
     donor_state = donor.state_dict()
     state = {key: value for key, value in wavenet.state_dict().items()
-             if not key.startswith(("envelope_network.", "mel_head."))}
+             if not key.startswith(_ENVELOPE_PREFIXES)}
     state.update({key: value for key, value in donor_state.items()
-                  if key.startswith(("envelope_network.", "mel_head."))})
+                  if key.startswith(_ENVELOPE_PREFIXES)})
     grafted.load_state_dict(state)
     return grafted.eval()
 
@@ -591,7 +593,7 @@ def initialize_from(model: TrainingModel, path: str | Path) -> None:
 def initialize_envelope_from(model: TrainingModel, path: str | Path) -> None:
     """Copy the separate envelope network and envelope head of a ``vocoder.envelope`` run
     (its EMA weights) into ``model``; every one of those tensors must fit."""
-    prefixes = ("wavenet.envelope_network.", "wavenet.mel_head.")
+    prefixes = tuple("wavenet." + prefix for prefix in _ENVELOPE_PREFIXES)
     source = {k: v for k, v in load_checkpoint(Path(path))["ema"].items()
               if k.startswith(prefixes)}
     target = model.state_dict()

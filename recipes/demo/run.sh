@@ -101,7 +101,7 @@ fi
 if run_stage joint && [[ "$LPC_ORDER" != 0 && "$JOINT_STEPS" != 0 \
                          && -f "$EXP/envelope_refined/checkpoint.pt" ]]; then
     # The refined envelope, frozen, takes over the formants, so the conditioning network is
-    # free to learn what the excitation needs (on the demo corpus: validation 3.095 → VAL_JOINT).
+    # free to learn what the excitation needs (on the demo corpus: validation 3.095 → 3.053).
     say "WaveNet with the refined envelope frozen and its conditioning free ($JOINT_STEPS steps)"
     # (init_from and envelope_from only start a run; a rerun resumes its checkpoint)
     # shellcheck disable=SC2046,SC2086
