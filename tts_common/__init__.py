@@ -1,0 +1,1 @@
+"""Helpers shared by every package (tts, frontend, vocoder, recipes); imports none of them."""
