@@ -52,6 +52,7 @@ from frontend.g2p import (
     FrontendError,
     G2P,
     Token,
+    tokenize,
 )
 from frontend.lexicon import Lexicon
 from frontend.normalize import normalize_text, split_sentences
@@ -65,6 +66,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# A sentence longer than this is spoken as several phrases (split at commas, semicolons and
+# conjunctions where possible), so that text without punctuation still breathes and every
+# stretch the vocoder generates has bounded length and memory.
+MAX_PHRASE_WORDS = 30
 
 NO_SPEAKABLE_WORDS = (
     "text contains no speakable words: give at least one word in Latin letters "
@@ -264,7 +270,7 @@ def build_utterance(tokens: list[Token], *, text: str, normalized: str) -> Utter
     if current:
         phrases.append((current, "."))  # no final punctuation reads as a statement
     if not phrases:
-        raise FrontendError(NO_SPEAKABLE_WORDS)
+        raise NothingToSayError()
 
     # A phrase is a question when the first sentence-final mark at or after it is "?".
     questions, sentence_mark = [False] * len(phrases), phrases[-1][1]
@@ -398,6 +404,13 @@ def frame_features(phone_feats: np.ndarray, durations: np.ndarray) -> np.ndarray
     return np.concatenate([repeated, positions], 1)
 
 
+class NothingToSayError(FrontendError):
+    """Text (or one sentence of it) without a single speakable word."""
+
+    def __init__(self, message: str = NO_SPEAKABLE_WORDS):
+        super().__init__(message)
+
+
 # --------------------------------------------------------------------------------------------
 # Text → Utterance
 
@@ -427,7 +440,7 @@ def text_to_utterance(text: str, *, g2p: G2P | None = None) -> Utterance:
         raise FrontendError(f"text must be a string, got {type(text).__name__}")
     g2p = g2p if g2p is not None else default_g2p()
     if not text.strip():
-        raise FrontendError(NO_SPEAKABLE_WORDS)
+        raise NothingToSayError()
     normalized = _normalize(text, g2p)
     return build_utterance(g2p(normalized), text=text, normalized=normalized)
 
@@ -449,22 +462,122 @@ class Frontend:
         return text_to_utterance(text, g2p=self.g2p)
 
     def utterances(self, text: str) -> Iterator[Utterance]:
-        """One utterance per sentence; sentences with nothing to say are skipped.
+        """One utterance per phrase (see ``phrases``); phrases with nothing to say are skipped.
 
-        Raises FrontendError when the whole text has no speakable words.
+        The whole text is checked first: FrontendError before anything is yielded.
+        """
+        produced = 0
+        for phrase in self.phrases(text):
+            utterance = self.phrase_utterance(phrase)
+            if utterance is not None:
+                produced += 1
+                yield utterance
+        if not produced:
+            raise NothingToSayError()
+
+    def phrases(self, text: str, *, max_words: int = MAX_PHRASE_WORDS) -> list[Phrase]:
+        """Split, normalize and check all of ``text``: one Phrase per sentence, or several for a
+        sentence of more than ``max_words`` words.
+
+        Cheap next to pronouncing it (no G2P), so a bad inline phoneme block in the last line
+        is reported before any audio is made. Raises FrontendError naming the line; raises
+        NothingToSayError when no sentence has anything speakable.
         """
         if not isinstance(text, str) or not text.strip():
-            raise FrontendError(NO_SPEAKABLE_WORDS)
-        produced = 0
+            raise NothingToSayError()
+        phrases: list[Phrase] = []
+        line, scanned = 1, 0
         for sentence in split_sentences(text):
+            found = text.find(sentence, scanned)
+            if found >= 0:
+                line += text.count("\n", scanned, found)
+                scanned = found
             try:
-                utterance = text_to_utterance(sentence, g2p=self.g2p)
+                normalized = _normalize(sentence, self.g2p)
+                pieces = split_phrases(normalized, max_words)
             except FrontendError as exc:
-                if str(exc) != NO_SPEAKABLE_WORDS:
-                    raise
-                logger.info("skipping a sentence without speakable words: %r", sentence)
-                continue
-            produced += 1
-            yield utterance
-        if not produced:
-            raise FrontendError(NO_SPEAKABLE_WORDS)
+                raise FrontendError(f"line {line}: {exc} (in {_excerpt(sentence)})") from None
+            for index, piece in enumerate(pieces):
+                phrases.append(Phrase(text=sentence if len(pieces) == 1 else piece,
+                                      normalized=piece, line=line,
+                                      sentence_end=index == len(pieces) - 1))
+        if not any(kind != "punct" for phrase in phrases
+                   for kind, _ in tokenize(phrase.normalized)):
+            raise NothingToSayError()
+        return phrases
+
+    def phrase_utterance(self, phrase: Phrase) -> Utterance | None:
+        """The Utterance of a checked phrase; None if it has nothing speakable."""
+        try:
+            return build_utterance(self.g2p(phrase.normalized), text=phrase.text,
+                                   normalized=phrase.normalized)
+        except NothingToSayError:
+            logger.info("skipping a sentence without speakable words: %r", phrase.text)
+            return None
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A stretch of text spoken as one utterance: a sentence, or a part of a long one."""
+
+    text: str  # the original sentence (its normalized part when a long sentence was split)
+    normalized: str  # what is spoken
+    line: int  # 1-based line of the input where its sentence starts
+    sentence_end: bool  # a sentence pause follows (else a shorter phrase pause)
+
+
+# Where a long sentence may break, best first: after these marks, then before these words.
+_PHRASE_MARKS = frozenset({",", ";", ":", "--", "–", "—", "…"})
+_CONJUNCTIONS = frozenset(
+    "and but or nor so yet because although though while whereas which who whom whose that "
+    "when where if unless until then".split())
+
+
+def split_phrases(normalized: str, max_words: int = MAX_PHRASE_WORDS) -> list[str]:
+    """Normalized text → pieces of at most ``max_words`` words (the text itself when it fits).
+
+    A piece ends at the last comma-like mark of its window, else before the last conjunction,
+    else after ``max_words`` words; a break never leaves a piece under a third of the window.
+    Raises FrontendError on unbalanced braces (from ``tokenize``).
+    """
+    if max_words < 1:
+        raise ValueError(f"max_words must be >= 1, got {max_words}")
+    tokens = tokenize(normalized)
+    is_word = [kind != "punct" for kind, _ in tokens]
+    if sum(is_word) <= max_words:
+        return [normalized]
+    shortest = max(1, max_words // 3)
+    pieces: list[str] = []
+    start = 0
+    while sum(is_word[start:]) > max_words:
+        words, end, after_mark, before_conjunction = 0, start, None, None
+        while words < max_words:  # the window: up to and including the max_words-th word
+            if is_word[end]:
+                words += 1
+                if words > shortest and tokens[end][1].lower() in _CONJUNCTIONS:
+                    before_conjunction = end
+            elif words >= shortest and tokens[end][1] in _PHRASE_MARKS:
+                after_mark = end + 1
+            end += 1
+        while end < len(tokens) and not is_word[end]:  # marks right after the window
+            if tokens[end][1] in _PHRASE_MARKS:
+                after_mark = end + 1
+            end += 1
+        cut = after_mark or before_conjunction or end
+        pieces.append(_join_tokens(tokens[start:cut]))
+        start = cut
+    pieces.append(_join_tokens(tokens[start:]))
+    return [piece for piece in pieces if piece]
+
+
+def _join_tokens(tokens: list[tuple[str, str]]) -> str:
+    text = ""
+    for kind, token in tokens:
+        text += token if (kind == "punct" and token not in ("--",)) or not text else " " + token
+    return text.strip()
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """A short quotation of the user's text for an error line."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")

@@ -130,9 +130,10 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "brace":
+            context = text[max(0, match.start() - 20):match.start() + 20]
             raise G2PError(
-                f"unbalanced '{match.group()}' at character {match.start()} of {text!r}: inline "
-                "phonemes go in one pair of braces, e.g. {HH AH0 L OW1}"
+                f"unbalanced '{match.group()}' at character {match.start()} (near {context!r}): "
+                "inline phonemes go in one pair of braces, e.g. {HH AH0 L OW1}"
             )
         tokens.append((kind, match.group()))
     return tokens

@@ -53,7 +53,7 @@ def test_synthesize_returns_float_audio_of_the_predicted_length(synth):
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert np.abs(audio).max() <= 1.0
     assert len(audio) == plan.num_frames * 80
-    assert plan.conditioning.shape == (plan.num_frames, synth.voice.conditioning["channels"])
+    assert plan.conditioning.shape == (plan.num_frames, synth.voice.conditioning.channels)
 
 
 def test_same_seed_same_audio_different_seed_different_audio(synth):
@@ -64,10 +64,12 @@ def test_same_seed_same_audio_different_seed_different_audio(synth):
     assert len(other) == len(first) and not np.array_equal(first, other)
 
 
-def test_stream_yields_one_chunk_per_sentence_and_matches_synthesize(synth):
+@pytest.mark.parametrize("chunk_seconds", [0.01, 0.25, 2.0])
+def test_stream_chunks_are_bounded_and_join_to_synthesize(synth, chunk_seconds):
     text = "One sentence here. Another one follows! And a third?"
-    chunks = list(synth.stream(text, speaker="p225", seed=3))
-    assert len(chunks) == 3
+    chunks = list(synth.stream(text, speaker="p225", seed=3, chunk_seconds=chunk_seconds))
+    limit = int(chunk_seconds * synth.sample_rate)
+    assert all(0 < len(c) <= limit and c.dtype == np.float32 for c in chunks)
     np.testing.assert_array_equal(np.concatenate(chunks),
                                   synth.synthesize(text, speaker="p225", seed=3))
 
