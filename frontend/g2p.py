@@ -37,7 +37,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -414,6 +416,39 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # no overflow warnings for large |x|
 
 
+class _BoundedCache:
+    """A thread-safe least-recently-used mapping of at most ``size`` entries.
+
+    The G2P caches see every new word of a long-running process (a server, a corpus run):
+    unbounded, they would grow without limit.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+G2P_CACHE_WORDS = 20_000  # per model: a novel's vocabulary, a few MB
+
+
 class NeuralG2P:
     """g2p-en's GRU encoder-decoder (no attention), greedy decoding, results cached per instance.
 
@@ -442,7 +477,7 @@ class NeuralG2P:
         self.fc_w, self.fc_b = w["fc_w"], w["fc_b"]  # (74, H), (74,)
         self.hidden_size = self.encoder_w_hh.shape[1]
         self.grapheme_id = {g: i for i, g in enumerate(self.GRAPHEMES)}
-        self._cache: dict[str, list[str]] = {}
+        self._cache = _BoundedCache(G2P_CACHE_WORDS)  # word -> phonemes
 
     @staticmethod
     def _gru_step(
@@ -458,9 +493,11 @@ class NeuralG2P:
 
     def __call__(self, word: str) -> list[str]:
         """Phonemes of a lowercase a-z word; other characters count as <unk>."""
-        if word not in self._cache:
-            self._cache[word] = self._predict(word)
-        return list(self._cache[word])
+        phones = self._cache.get(word)
+        if phones is None:
+            phones = self._predict(word)
+            self._cache.put(word, phones)
+        return list(phones)
 
     def _predict(self, word: str) -> list[str]:
         unknown = self.grapheme_id["<unk>"]
@@ -561,16 +598,19 @@ class EspeakPhonemizer:
                 "espeak-ng and pick a language from `espeak-ng --voices`, e.g. en-us, fr-fr, de"
             ) from None
         self._separator = Separator(phone=" ", word="|", syllable="")
-        self._cache: dict[str, str] = {}
+        self._cache = _BoundedCache(G2P_CACHE_WORDS)  # word -> IPA
 
     def __call__(self, words: list[str]) -> list[str]:
         """IPA for each word (phones separated by spaces; "" when espeak says nothing)."""
-        new = sorted({w for w in words if w not in self._cache})
+        known = {w: self._cache.get(w) for w in set(words)}
+        new = sorted(w for w, ipa in known.items() if ipa is None)
         if new:
             ipa = self._backend.phonemize(new, separator=self._separator, strip=True)
             # espeak may read one of our words as several ("mp3"): they become one word here.
-            self._cache.update({w: " ".join(p.replace("|", " ").split()) for w, p in zip(new, ipa)})
-        return [self._cache[w] for w in words]
+            for word, phones in zip(new, ipa):
+                known[word] = " ".join(phones.replace("|", " ").split())
+                self._cache.put(word, known[word])
+        return [known[w] for w in words]
 
 
 # --------------------------------------------------------------------------------------------
@@ -617,6 +657,9 @@ class G2P:
         words = [value for kind, value in items if kind == "word"]
         ipa = iter(self._espeak(words) if self._espeak is not None else [])
         tokens: list[Token] = []
+        sentences = (self._sentence_words(items)
+                     if any(kind == "word" and value in HOMOGRAPHS for kind, value in items)
+                     else [])
         for index, (kind, value) in enumerate(items):
             if kind == "punct":
                 tokens.append(Token(PUNCTUATION[value], source="punctuation"))
@@ -629,7 +672,8 @@ class G2P:
                 if token is not None:
                     tokens.append(token)
             else:
-                context = self._context(items, index) if value in HOMOGRAPHS else Context()
+                context = (self._context(items, index, sentences[index])
+                           if value in HOMOGRAPHS else Context())
                 token = self._pronounce(value, context)
                 if token.phonemes:
                     tokens.append(token)
@@ -686,7 +730,20 @@ class G2P:
                 or self._espeak is not None]
 
     @staticmethod
-    def _context(items: list[tuple[str, str]], index: int) -> Context:
+    def _sentence_words(items: list[tuple[str, str]]) -> list[frozenset[str]]:
+        """For each item, the lowercase words of its sentence: one pass, linear in the text."""
+        sentences: list[frozenset[str]] = []
+        start = 0
+        for end, (kind, value) in enumerate(items + [("punct", ".")]):
+            if kind == "punct" and PUNCTUATION[value] in SENTENCE_END:
+                words = frozenset(v.lower() for k, v in items[start:end] if k == "word")
+                sentences += [words] * (end + 1 - start)  # its end mark belongs to it too
+                start = end + 1
+        return sentences[:len(items)]
+
+    @staticmethod
+    def _context(items: list[tuple[str, str]], index: int, sentence: frozenset[str]) -> Context:
+        """The neighbours of ``items[index]`` and the words of its sentence (``_sentence_words``)."""
         def neighbour(step: int, count: int) -> str | None:
             i = index
             for _ in range(count):
@@ -695,19 +752,8 @@ class G2P:
                     return None
             return items[i][1].lower()
 
-        def ends_sentence(item: tuple[str, str]) -> bool:
-            return item[0] == "punct" and PUNCTUATION[item[1]] in SENTENCE_END
-
-        start, end = index, index
-        while start > 0 and not ends_sentence(items[start - 1]):
-            start -= 1
-        while end < len(items) and not ends_sentence(items[end]):
-            end += 1
-        return Context(
-            prev=neighbour(-1, 1), prev2=neighbour(-1, 2), next=neighbour(1, 1),
-            next2=neighbour(1, 2),
-            sentence=frozenset(v.lower() for k, v in items[start:end] if k == "word"),
-        )
+        return Context(prev=neighbour(-1, 1), prev2=neighbour(-1, 2), next=neighbour(1, 1),
+                       next2=neighbour(1, 2), sentence=sentence)
 
     def _lookup_user(self, word: str) -> Token | None:
         key = word.lower()
