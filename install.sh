@@ -10,6 +10,9 @@ missing=()
 for cmd in flite espeak-ng sox; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
 done
+# chromium + chromium-driver: the headless browser of the `tts server` web page test.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install.sh: installing Debian packages: ${missing[*]}" >&2
   sudo_cmd=""
