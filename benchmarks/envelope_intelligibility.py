@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -75,14 +74,13 @@ def normalized(audio: np.ndarray) -> np.ndarray:
 
 def envelope_speech(synth: Synthesizer, text: str, speaker: int, seed: int) -> np.ndarray:
     """The voice's predicted envelope and planned F0, ideally excited."""
-    model, config = synth.generator.model, synth.generator.config
+    generator, config = synth.generator, synth.generator.config
     rng = np.random.default_rng(seed)
     pieces = []
     for utterance in synth.phonemize(text):
         plan = synth.plan(utterance, speaker)
-        with torch.no_grad():
-            envelope = model.envelope(torch.from_numpy(plan.conditioning)[None])[0].double()
-        pieces.append(excited(envelope.numpy(), plan.f0_hz, plan.voiced, config, rng))
+        envelope = generator.envelope(plan.conditioning)  # (bands, F)
+        pieces.append(excited(envelope, plan.f0_hz, plan.voiced, config, rng))
     return normalized(np.concatenate(pieces))
 
 

@@ -13,11 +13,13 @@ zero frames long. F0 is modelled as a *continuous* log-F0 (interpolated through 
 see ``frontend.pitch.continuous_log_f0``) with the voicing decision as a separate logit, so the
 regression target has no jumps to 0 that the network would have to learn.
 
-Padding never changes the outputs at real positions: every convolution's input is zeroed outside
-the mask (exactly what a lone sequence sees at its edges) and the GRUs run on packed sequences.
-
-The inference helpers (:func:`predict_durations`, :func:`predict_f0`) take and return numpy, run
-under ``torch.inference_mode()`` and mutate nothing, so one loaded model can serve many threads.
+The models are trained as torch modules (``DurationModel``, ``PitchModel``, defined in
+``frontend.prosody_torch`` and imported from there on first use, so that importing this module
+does not import torch). Synthesis runs the same networks in numpy (:class:`DurationNetwork`,
+:class:`PitchNetwork`, built by :func:`prosody_from_tensors` from the safetensors weights; equal
+to the torch forward to float32 rounding, tested). The inference helpers
+(:func:`predict_durations`, :func:`predict_f0`) take either kind, take and return numpy, and
+mutate nothing, so one loaded model can serve many threads.
 """
 
 from __future__ import annotations
@@ -30,15 +32,15 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from frontend.phonemes import inventory
+from tts_common.numpy_nn import conv1d_same, conv1d_taps, sigmoid
+
+if TYPE_CHECKING:
+    from frontend.prosody_torch import DurationModel, PitchModel
 
 logger = logging.getLogger(__name__)
 
@@ -112,193 +114,204 @@ def _check_config(config: Any, positive: tuple[str, ...], non_negative: tuple[st
                            f"{config.num_speakers}")
 
 
+def prosody_tensor_shapes(kind: str, config: Any, num_speakers: int
+                          ) -> dict[str, tuple[int, ...]]:
+    """Name → shape of every tensor in the ``kind`` model's state dict for ``config`` (a
+    Duration/PitchConfig or any object with its fields), without building it: what a voice
+    checks its safetensors headers against before anything is allocated (tested against the
+    torch models)."""
+    hidden, k = config.hidden, config.kernel
+    shapes: dict[str, tuple[int, ...]] = {
+        "speaker_embedding.weight": (num_speakers, config.speaker_dim),
+        "feature_mean": (config.input_dim,), "feature_std": (config.input_dim,),
+        "target_mean": (num_speakers,), "target_std": (num_speakers,),
+    }
+
+    def linear(name: str, out: int, inputs: int) -> None:
+        shapes[f"{name}.weight"], shapes[f"{name}.bias"] = (out, inputs), (out,)
+
+    def conv_blocks(name: str, count: int, channels: int) -> None:
+        for block in range(count):
+            shapes[f"{name}.{block}.conv.weight"] = (channels, channels, k)
+            for part in ("conv.bias", "norm.weight", "norm.bias"):
+                shapes[f"{name}.{block}.{part}"] = (channels,)
+
+    def bigru(layers: int, inputs: int) -> None:
+        half = hidden // 2
+        for layer in range(layers):
+            for suffix in ("", "_reverse"):
+                shapes[f"gru.weight_ih_l{layer}{suffix}"] = (3 * half, inputs if layer == 0
+                                                             else hidden)
+                shapes[f"gru.weight_hh_l{layer}{suffix}"] = (3 * half, half)
+                shapes[f"gru.bias_ih_l{layer}{suffix}"] = (3 * half,)
+                shapes[f"gru.bias_hh_l{layer}{suffix}"] = (3 * half,)
+
+    inputs = config.input_dim + config.speaker_dim
+    if kind == "duration":
+        linear("input_proj", hidden, inputs)
+        conv_blocks("convs", config.conv_layers, hidden)
+        bigru(config.gru_layers, hidden)
+        linear("output", 1, hidden)
+    else:
+        frame = config.frame_hidden
+        linear("input_proj", frame, inputs)
+        conv_blocks("frame_convs", config.frame_layers, frame)
+        shapes["down.weight"], shapes["down.bias"] = (hidden, frame, config.downsample), (hidden,)
+        conv_blocks("convs", config.conv_layers, hidden)
+        bigru(config.gru_layers, hidden)
+        linear("up_proj", frame, frame + hidden)
+        conv_blocks("out_convs", config.frame_layers, frame)
+        linear("output", 2, frame)
+    return shapes
+
+
 # ---------------------------------------------------------------------------------------------
-# building blocks
+# the networks in numpy, for synthesis
+#
+# One sequence at a time (what synthesis predicts), so there is no padding: every layer sees
+# what the torch model sees for a lone sequence. Weights are kept under their state-dict names.
 
 
-class ConvBlock(nn.Module):
-    """Residual conv → ReLU → LayerNorm → dropout over (B, T, C); padding stays zero."""
-
-    def __init__(self, channels: int, kernel: int, dropout: float) -> None:
-        super().__init__()
-        self.conv = nn.Conv1d(channels, channels, kernel, padding=kernel // 2)
-        self.norm = nn.LayerNorm(channels)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        # x (B, T, C) zero outside mask (B, T, 1)
-        y = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T, C)
-        y = self.dropout(self.norm(F.relu(y)))
-        return (x + y) * mask
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    # nn.LayerNorm over the channels (eps 1e-5, biased variance): (T, C) → (T, C)
+    mean = x.mean(axis=-1, keepdims=True)
+    variance = np.square(x - mean).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(variance + np.float32(1e-5)) * weight + bias
 
 
-def _run_bigru(gru: nn.GRU, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """A bidirectional GRU over the real part of each sequence only; (B, T, C) → (B, T, C)."""
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    out, _ = gru(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+def _linear(x: np.ndarray, layer: dict[str, np.ndarray]) -> np.ndarray:
+    return x @ layer["weight"].T + layer["bias"]
+
+
+def _gru_direction(x: np.ndarray, layer: dict[str, np.ndarray], suffix: str,
+                   reverse: bool) -> np.ndarray:
+    """One direction of ``nn.GRU`` (gates r, z, n): (T, I) → (T, hidden/2)."""
+    w_hh = layer[f"weight_hh{suffix}"].T  # (half, 3 half)
+    b_hh = layer[f"bias_hh{suffix}"]
+    half = w_hh.shape[0]
+    from_input = x @ layer[f"weight_ih{suffix}"].T + layer[f"bias_ih{suffix}"]  # (T, 3 half)
+    h = np.zeros(half, np.float32)
+    out = np.empty((len(x), half), np.float32)
+    for t in (range(len(x) - 1, -1, -1) if reverse else range(len(x))):
+        from_state = h @ w_hh + b_hh  # (3 half,)
+        reset = sigmoid(from_input[t, :half] + from_state[:half])
+        update = sigmoid(from_input[t, half:2 * half] + from_state[half:2 * half])
+        candidate = np.tanh(from_input[t, 2 * half:] + reset * from_state[2 * half:])
+        h = (np.float32(1.0) - update) * candidate + update * h
+        out[t] = h
     return out
 
 
-def _mask_and_lengths(mask: torch.Tensor | None, batch: int, length: int,
-                      device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    if mask is None:
-        mask = torch.ones(batch, length, dtype=torch.bool, device=device)
-    mask = mask.bool()
-    lengths = mask.sum(dim=1)  # (B,)
-    if bool((lengths == 0).any()):
-        raise ProsodyError("a sequence in the batch is empty (length 0)")
-    return mask, lengths
+class _Network:
+    """A prosody network's weights (numpy float32, state-dict names) and its normalization."""
 
+    kind = ""
+    # Never in training mode; the attribute lets code that checks a torch model's mode check
+    # this one the same way.
+    training = False
 
-class _SpeakerNormalized(nn.Module):
-    """Shared parts: feature normalization, speaker embedding, per-speaker target statistics."""
-
-    config: DurationConfig | PitchConfig
-
-    def _init_common(self, input_dim: int, num_speakers: int, speaker_dim: int) -> None:
-        self.speaker_embedding = nn.Embedding(num_speakers, speaker_dim)
-        # Filled in by the trainer from the training split; saved with the weights.
-        self.register_buffer("feature_mean", torch.zeros(input_dim))
-        self.register_buffer("feature_std", torch.ones(input_dim))
-        self.register_buffer("target_mean", torch.zeros(num_speakers))  # per speaker
-        self.register_buffer("target_std", torch.ones(num_speakers))
-
-    def set_normalization(self, feature_mean: np.ndarray, feature_std: np.ndarray,
-                          target_mean: np.ndarray, target_std: np.ndarray) -> None:
-        """Store training-set statistics: input features, and the target per speaker."""
-        for name, value in (("feature_mean", feature_mean), ("feature_std", feature_std),
-                            ("target_mean", target_mean), ("target_std", target_std)):
-            buffer = getattr(self, name)
-            value = torch.as_tensor(np.asarray(value, dtype=np.float32))
-            if value.shape != buffer.shape:
-                raise ProsodyError(f"{name} must have shape {tuple(buffer.shape)}, "
-                                   f"got {tuple(value.shape)}")
-            if name.endswith("std"):
-                value = value.clamp_min(1e-5)
-            buffer.copy_(value)
-
-    def _inputs(self, features: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
-        # features (B, T, D), speaker (B,) → (B, T, D + speaker_dim)
-        if features.shape[-1] != self.config.input_dim:
-            raise ProsodyError(f"expected features with {self.config.input_dim} columns, got "
-                               f"{features.shape[-1]} (were they built by another frontend "
-                               "version?)")
-        normalized = (features - self.feature_mean) / self.feature_std
-        embedding = self.speaker_embedding(speaker)  # (B, speaker_dim)
-        return torch.cat([normalized, embedding[:, None, :].expand(-1, features.shape[1], -1)], -1)
-
-    def denormalize(self, normalized: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
-        """Normalized target (B, T) → the target in its own units, with each speaker's stats."""
-        return normalized * self.target_std[speaker][:, None] + self.target_mean[speaker][:, None]
-
-    def normalize(self, target: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
-        return (target - self.target_mean[speaker][:, None]) / self.target_std[speaker][:, None]
-
-
-# ---------------------------------------------------------------------------------------------
-# the models
-
-
-class DurationModel(_SpeakerNormalized):
-    """Phoneme features + speaker → normalized log(1 + frames) of every phoneme.
-
-    input proj ─► conv blocks (local context: neighbours, syllable) ─► BiGRU (phrase) ─► linear
-    """
-
-    def __init__(self, config: DurationConfig) -> None:
-        super().__init__()
+    def __init__(self, config: DurationConfig | PitchConfig, tensors: dict[str, np.ndarray]):
         self.config = config
-        self._init_common(config.input_dim, config.num_speakers, config.speaker_dim)
-        self.input_proj = nn.Linear(config.input_dim + config.speaker_dim, config.hidden)
-        self.convs = nn.ModuleList(
-            ConvBlock(config.hidden, config.kernel, config.dropout)
-            for _ in range(config.conv_layers)
-        )
-        self.gru = (nn.GRU(config.hidden, config.hidden // 2, num_layers=config.gru_layers,
-                           batch_first=True, bidirectional=True)
-                    if config.gru_layers else None)
-        self.output = nn.Linear(config.hidden, 1)
+        self.tensors = {name: np.array(value, np.float32) for name, value in tensors.items()}
+        self.target_mean = self.tensors["target_mean"]  # (speakers,)
+        self.target_std = self.tensors["target_std"]
 
-    def forward(self, phone_feats: torch.Tensor, speaker: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        """phone_feats (B, N, D), speaker (B,) long, mask (B, N) bool → (B, N), 0 where masked."""
-        batch, length, _ = phone_feats.shape
-        mask, lengths = _mask_and_lengths(mask, batch, length, phone_feats.device)
-        m = mask[..., None].to(phone_feats.dtype)  # (B, N, 1)
-        x = self.input_proj(self._inputs(phone_feats, speaker)) * m  # (B, N, H)
-        for block in self.convs:
-            x = block(x, m)
-        if self.gru is not None:
-            x = x + _run_bigru(self.gru, x, lengths)  # (B, N, H)
-        return self.output(x).squeeze(-1) * mask  # (B, N)
+    def _group(self, prefix: str) -> dict[str, np.ndarray]:
+        return {name[len(prefix) + 1:]: value for name, value in self.tensors.items()
+                if name.startswith(prefix + ".")}
+
+    def _inputs(self, features: np.ndarray, speaker: int) -> np.ndarray:
+        # features (T, D) → normalized, with the speaker embedding appended: (T, D + speaker_dim)
+        t = self.tensors
+        normalized = (features - t["feature_mean"]) / t["feature_std"]
+        embedding = np.broadcast_to(t["speaker_embedding.weight"][speaker],
+                                    (len(features), self.config.speaker_dim))
+        return np.concatenate([normalized, embedding], axis=1).astype(np.float32)
+
+    def _conv_blocks(self, prefix: str, count: int, x: np.ndarray) -> np.ndarray:
+        # ConvBlock: x + LayerNorm(ReLU(conv(x))) (dropout is off at inference)
+        for block in range(count):
+            p = self._group(f"{prefix}.{block}")
+            y = conv1d_same(x, conv1d_taps(p["conv.weight"]), p["conv.bias"])
+            x = x + _layer_norm(np.maximum(y, np.float32(0.0)), p["norm.weight"], p["norm.bias"])
+        return x
+
+    def _bigru(self, x: np.ndarray) -> np.ndarray:
+        gru = self._group("gru")
+        for layer in range(self.config.gru_layers):
+            x = np.concatenate([_gru_direction(x, gru, f"_l{layer}", reverse=False),
+                                _gru_direction(x, gru, f"_l{layer}_reverse", reverse=True)],
+                               axis=1)
+        return x
+
+    def denormalize(self, normalized: np.ndarray, speaker: int) -> np.ndarray:
+        """Normalized target → the target in its own units, with the speaker's statistics."""
+        return normalized * self.target_std[speaker] + self.target_mean[speaker]
 
 
-class PitchModel(_SpeakerNormalized):
-    """Frame features + speaker → (normalized continuous log-F0, voicing logit) per frame.
+class DurationNetwork(_Network):
+    """``DurationModel`` in numpy: phoneme features (N, D) → normalized log(1 + frames) (N,)."""
 
-    frame rate (5 ms)      input proj ─► conv blocks ──────────────────────────┐
-    downsampled (40 ms)        └► strided conv ─► conv blocks ─► BiGRU ─► repeat ┴► concat
-    frame rate (5 ms)      ─► proj ─► conv blocks (smooth the steps) ─► linear (2)
-    The recurrent part, which is slow and sequential, runs at an eighth of the frame rate.
-    """
+    kind = "duration"
 
-    def __init__(self, config: PitchConfig) -> None:
-        super().__init__()
-        self.config = config
-        self._init_common(config.input_dim, config.num_speakers, config.speaker_dim)
-        frame, hidden, k, p = config.frame_hidden, config.hidden, config.kernel, config.dropout
-        self.input_proj = nn.Linear(config.input_dim + config.speaker_dim, frame)
-        self.frame_convs = nn.ModuleList(ConvBlock(frame, k, p) for _ in range(config.frame_layers))
-        self.down = nn.Conv1d(frame, hidden, config.downsample, stride=config.downsample)
-        self.convs = nn.ModuleList(ConvBlock(hidden, k, p) for _ in range(config.conv_layers))
-        self.gru = (nn.GRU(hidden, hidden // 2, num_layers=config.gru_layers, batch_first=True,
-                           bidirectional=True)
-                    if config.gru_layers else None)
-        self.up_proj = nn.Linear(frame + hidden, frame)
-        self.out_convs = nn.ModuleList(ConvBlock(frame, k, p) for _ in range(config.frame_layers))
-        self.output = nn.Linear(frame, 2)
+    def forward(self, phone_feats: np.ndarray, speaker: int) -> np.ndarray:
+        x = _linear(self._inputs(phone_feats, speaker), self._group("input_proj"))  # (N, H)
+        x = self._conv_blocks("convs", self.config.conv_layers, x)
+        if self.config.gru_layers:
+            x = x + self._bigru(x)  # (N, H)
+        return _linear(x, self._group("output"))[:, 0]  # (N,)
 
-    def forward(self, frame_feats: torch.Tensor, speaker: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        """frame_feats (B, T, D+4), speaker (B,), mask (B, T) → (B, T, 2), 0 where masked."""
-        batch, length, _ = frame_feats.shape
-        mask, lengths = _mask_and_lengths(mask, batch, length, frame_feats.device)
-        m = mask[..., None].to(frame_feats.dtype)  # (B, T, 1)
-        x = self.input_proj(self._inputs(frame_feats, speaker)) * m  # (B, T, Hf)
-        for block in self.frame_convs:
-            x = block(x, m)
 
-        step = self.config.downsample
-        padded = -(-length // step) * step
-        # Zeros past the end: a lone sequence is padded the same way, so batching is invisible.
-        xp = F.pad(x, (0, 0, 0, padded - length))  # (B, Tp, Hf)
-        h = self.down(xp.transpose(1, 2)).transpose(1, 2)  # (B, Tp/step, H)
-        lengths_down = -(-lengths // step)  # (B,)
-        steps = torch.arange(h.shape[1], device=h.device)
-        m_down = (steps[None, :] < lengths_down[:, None])[..., None].to(h.dtype)  # (B, Tp/step, 1)
-        h = h * m_down
-        for block in self.convs:
-            h = block(h, m_down)
-        if self.gru is not None:
-            h = h + _run_bigru(self.gru, h, lengths_down)
-        h = h.repeat_interleave(step, dim=1)[:, :length]  # (B, T, H)
+class PitchNetwork(_Network):
+    """``PitchModel`` in numpy: frame features (T, D + 4) → (T, 2): normalized continuous
+    log-F0 and the voicing logit."""
 
-        y = F.relu(self.up_proj(torch.cat([x, h], dim=-1))) * m  # (B, T, Hf)
-        for block in self.out_convs:
-            y = block(y, m)
-        return self.output(y) * m  # (B, T, 2)
+    kind = "pitch"
+
+    def forward(self, frame_feats: np.ndarray, speaker: int) -> np.ndarray:
+        config = self.config
+        length, step = len(frame_feats), config.downsample
+        x = _linear(self._inputs(frame_feats, speaker), self._group("input_proj"))  # (T, Hf)
+        x = self._conv_blocks("frame_convs", config.frame_layers, x)
+        steps = -(-length // step)
+        padded = np.zeros((steps * step, x.shape[1]), np.float32)  # zeros past the end
+        padded[:length] = x
+        down = self._group("down")  # a conv of kernel = stride = step: one product per step
+        windows = padded.reshape(steps, step, -1).transpose(0, 2, 1).reshape(steps, -1)
+        h = windows @ down["weight"].reshape(len(down["bias"]), -1).T + down["bias"]  # (S, H)
+        h = self._conv_blocks("convs", config.conv_layers, h)
+        if config.gru_layers:
+            h = h + self._bigru(h)
+        h = np.repeat(h, step, axis=0)[:length]  # (T, H)
+        y = np.maximum(_linear(np.concatenate([x, h], axis=1), self._group("up_proj")),
+                       np.float32(0.0))  # (T, Hf)
+        y = self._conv_blocks("out_convs", config.frame_layers, y)
+        return _linear(y, self._group("output"))  # (T, 2)
+
+
+_NETWORKS: dict[str, type[_Network]] = {"duration": DurationNetwork, "pitch": PitchNetwork}
+
+
+def as_network(model: Any) -> DurationNetwork | PitchNetwork:
+    """The numpy network of a prosody model: itself, or a torch ``DurationModel``/``PitchModel``
+    converted (its weights copied), which must be in eval mode."""
+    if isinstance(model, _Network):
+        return model
+    if getattr(model, "training", False):
+        raise ProsodyError(f"{type(model).__name__} is in training mode: call model.eval() "
+                           "before predicting (dropout would make predictions random)")
+    kind = _kind_of(model)
+    tensors = {name: value.detach().cpu().numpy() for name, value in model.state_dict().items()}
+    return _NETWORKS[kind](model.config, tensors)
 
 
 # ---------------------------------------------------------------------------------------------
 # inference helpers: numpy in, numpy out
 
 
-def _check_ready(model: nn.Module, speaker_index: int) -> torch.Tensor:
-    if model.training:
-        raise ProsodyError(f"{type(model).__name__} is in training mode: call model.eval() "
-                           "before predicting (dropout would make predictions random)")
-    config = model.config
+def _check_ready(model: Any, speaker_index: int) -> tuple[DurationNetwork | PitchNetwork, int]:
+    network = as_network(model)
+    config = network.config
     if isinstance(speaker_index, (bool, np.bool_)) or not isinstance(speaker_index,
                                                                      (int, np.integer)):
         raise ProsodyError(f"speaker index must be an integer, got {speaker_index!r}")
@@ -308,10 +321,10 @@ def _check_ready(model: nn.Module, speaker_index: int) -> torch.Tensor:
         more = " ..." if len(config.speakers) > 20 else ""
         raise ProsodyError(f"unknown speaker index {int(speaker_index)}: this model knows "
                            f"{config.num_speakers} speaker(s) ({known}{more})")
-    return torch.tensor([int(speaker_index)], dtype=torch.long)
+    return network, int(speaker_index)
 
 
-def _check_features(features: np.ndarray, expected_dim: int, what: str) -> torch.Tensor:
+def _check_features(features: np.ndarray, expected_dim: int, what: str) -> np.ndarray:
     features = np.asarray(features, dtype=np.float32)
     if features.ndim != 2:
         raise ProsodyError(f"{what} must be a 2-D array (length, {expected_dim}), "
@@ -324,7 +337,7 @@ def _check_features(features: np.ndarray, expected_dim: int, what: str) -> torch
                            f"{expected_dim}: the model was trained with another feature layout")
     if not np.isfinite(features).all():
         raise ProsodyError(f"{what} contain NaN or infinite values")
-    return torch.from_numpy(features)[None]  # (1, T, D)
+    return features  # (T, D)
 
 
 def round_durations(frames: np.ndarray, pauses: np.ndarray | None = None) -> np.ndarray:
@@ -351,7 +364,8 @@ def _pause_column(phone_feats: np.ndarray) -> np.ndarray | None:
     return phone_feats[:, feature_columns("pause_flags").start] > 0.5  # (N,)
 
 
-def predict_durations(model: DurationModel, phone_feats: np.ndarray, speaker_index: int,
+def predict_durations(model: DurationNetwork | DurationModel, phone_feats: np.ndarray,
+                      speaker_index: int,
                       speed: float = 1.0, pauses: np.ndarray | None = None) -> np.ndarray:
     """Frames (N,) int64 for each phoneme of one utterance.
 
@@ -363,22 +377,21 @@ def predict_durations(model: DurationModel, phone_feats: np.ndarray, speaker_ind
     if not (isinstance(speed, (int, float, np.floating)) and math.isfinite(speed)
             and 0.1 <= speed <= 10.0):
         raise ProsodyError(f"speed must be a number between 0.1 and 10 (1 = normal), got {speed!r}")
-    speaker = _check_ready(model, speaker_index)
-    features = _check_features(phone_feats, model.config.input_dim, "phoneme features")
+    network, speaker = _check_ready(model, speaker_index)
+    features = _check_features(phone_feats, network.config.input_dim, "phoneme features")
     if pauses is None:
         pauses = _pause_column(np.asarray(phone_feats))
     if pauses is not None:
         pauses = np.asarray(pauses, dtype=bool)
-        if pauses.shape != (features.shape[1],):
-            raise ProsodyError(f"pauses must have shape ({features.shape[1]},), got {pauses.shape}")
-    with torch.inference_mode():
-        normalized = model(features, speaker)  # (1, N)
-        log_frames = model.denormalize(normalized, speaker)[0].double().numpy()  # (N,)
+        if pauses.shape != (features.shape[0],):
+            raise ProsodyError(f"pauses must have shape ({features.shape[0]},), got {pauses.shape}")
+    normalized = network.forward(features, speaker)  # (N,)
+    log_frames = network.denormalize(normalized, speaker).astype(np.float64)  # (N,)
     frames = np.expm1(log_frames) / float(speed)
     return round_durations(frames, pauses)
 
 
-def predict_f0(model: PitchModel, frame_feats: np.ndarray, speaker_index: int,
+def predict_f0(model: PitchNetwork | PitchModel, frame_feats: np.ndarray, speaker_index: int,
                pitch_shift_semitones: float = 0.0,
                pitch_range: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(f0_hz (T,) float32, 0 where unvoiced; voiced (T,) bool) for one utterance.
@@ -392,13 +405,12 @@ def predict_f0(model: PitchModel, frame_feats: np.ndarray, speaker_index: int,
                 and low <= value <= high):
             raise ProsodyError(f"{name} must be a number between {low:g} and {high:g}, "
                                f"got {value!r}")
-    speaker = _check_ready(model, speaker_index)
-    features = _check_features(frame_feats, model.config.input_dim, "frame features")
-    with torch.inference_mode():
-        out = model(features, speaker)[0]  # (T, 2)
-        log_f0 = model.denormalize(out[None, :, 0], speaker)[0].double().numpy()  # (T,)
-        voiced = (out[:, 1] > 0).numpy()
-        speaker_mean = float(model.target_mean[speaker].item())
+    network, speaker = _check_ready(model, speaker_index)
+    features = _check_features(frame_feats, network.config.input_dim, "frame features")
+    out = network.forward(features, speaker)  # (T, 2)
+    log_f0 = network.denormalize(out[:, 0], speaker).astype(np.float64)  # (T,)
+    voiced = out[:, 1] > 0
+    speaker_mean = float(network.target_mean[speaker])
     log_f0 = speaker_mean + float(pitch_range) * (log_f0 - speaker_mean)
     log_f0 = log_f0 + float(pitch_shift_semitones) / 12.0 * LN2
     f0_hz = np.where(voiced, np.exp(log_f0), 0.0).astype(np.float32)
@@ -408,17 +420,17 @@ def predict_f0(model: PitchModel, frame_feats: np.ndarray, speaker_index: int,
 # ---------------------------------------------------------------------------------------------
 # saving and loading: safetensors weights + a JSON config, never pickle
 
-_KINDS: dict[str, tuple[type, type]] = {
-    "duration": (DurationModel, DurationConfig),
-    "pitch": (PitchModel, PitchConfig),
-}
+_CONFIGS: dict[str, type] = {"duration": DurationConfig, "pitch": PitchConfig}
 
 
-def _kind_of(model: nn.Module) -> str:
-    for kind, (model_class, _) in _KINDS.items():
-        if isinstance(model, model_class):
+def _kind_of(model: Any) -> str:
+    """"duration" or "pitch" for a torch model or a numpy network, by its config."""
+    config = getattr(model, "config", None)
+    for kind, config_class in _CONFIGS.items():
+        if isinstance(config, config_class) and (isinstance(model, _Network)
+                                                 or hasattr(model, "state_dict")):
             return kind
-    raise ProsodyError(f"save_prosody: expected a DurationModel or PitchModel, "
+    raise ProsodyError(f"expected a DurationModel or PitchModel (or its numpy network), "
                        f"got {type(model).__name__}")
 
 
@@ -441,18 +453,23 @@ def expected_feature_dim(kind: str) -> int:
     return int(FRAME_FEATURE_DIM if kind == "pitch" else PHONEME_FEATURE_DIM)
 
 
-def save_prosody(model: DurationModel | PitchModel, path_prefix: str | Path) -> tuple[Path, Path]:
+def save_prosody(model: DurationModel | PitchModel | DurationNetwork | PitchNetwork,
+                 path_prefix: str | Path) -> tuple[Path, Path]:
     """Write ``<prefix>.safetensors`` (weights and statistics) and ``<prefix>.json`` (config).
 
     The JSON also records the phoneme inventory and feature width, which loading checks.
     """
-    from safetensors.torch import save_file
+    from safetensors.numpy import save_file
 
     kind = _kind_of(model)
     prefix = Path(path_prefix)
     weights_path = prefix.with_name(prefix.name + ".safetensors")
     config_path = prefix.with_name(prefix.name + ".json")
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if isinstance(model, _Network):
+        tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors.items()}
+    else:
+        tensors = {k: np.ascontiguousarray(v.detach().cpu().numpy())
+                   for k, v in model.state_dict().items()}
     metadata = {
         "format_version": FORMAT_VERSION,
         "kind": kind,
@@ -490,18 +507,8 @@ def _load(path: str | Path, kind: str) -> DurationModel | PitchModel:
     return prosody_from_config(kind, metadata, weights_path, source=str(config_path))
 
 
-def prosody_from_config(kind: str, metadata: Any, weights_path: str | Path,
-                        source: str | None = None) -> DurationModel | PitchModel:
-    """Build a ``kind`` ("duration"/"pitch") model from its JSON metadata (what
-    :func:`save_prosody` writes, also embedded in a voice's ``voice.json``) and its weights.
-
-    ``source`` names where the metadata came from, for error messages.
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    weights_path = Path(weights_path)
-    source = source or f"{kind} config"
+def _config_from_metadata(kind: str, metadata: Any, source: str) -> DurationConfig | PitchConfig:
+    """The checked config of a ``kind`` model from its JSON metadata (see ``save_prosody``)."""
     if not isinstance(metadata, dict) or metadata.get("kind") != kind:
         found = metadata.get("kind") if isinstance(metadata, dict) else None
         raise ProsodyError(f"{source} holds a {found!r} model, not a {kind!r} model")
@@ -517,7 +524,7 @@ def prosody_from_config(kind: str, metadata: Any, weights_path: str | Path,
         raise ProsodyError(f"{source} expects {metadata.get('feature_dim')} input features "
                            f"but this frontend produces {expected}: retrain the {kind} model "
                            "with this version")
-    model_class, config_class = _KINDS[kind]
+    config_class = _CONFIGS[kind]
     config_fields = {f.name for f in dataclasses.fields(config_class)}
     raw_config = metadata.get("config")
     if not isinstance(raw_config, dict) or set(raw_config) - config_fields:
@@ -525,22 +532,63 @@ def prosody_from_config(kind: str, metadata: Any, weights_path: str | Path,
         raise ProsodyError(f"{source}: config is missing or has unknown keys {unknown} "
                            "(written by a newer version?)")
     try:
-        model = model_class(config_class(**raw_config))
+        return config_class(**raw_config)
     except TypeError as exc:
         raise ProsodyError(f"{source}: bad config ({exc})") from None
+
+
+def read_prosody_tensors(kind: str, weights_path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a prosody model's safetensors file (numpy, no torch)."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    weights_path = Path(weights_path)
     if not weights_path.is_file():
         raise ProsodyError(f"{kind} model file not found: {weights_path}")
     try:
-        tensors = load_file(str(weights_path))
+        return load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ProsodyError(f"cannot read {weights_path}: {exc} (corrupt or truncated file?)") from None
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise ProsodyError(f"{weights_path} does not match {source}: {first}") from None
-    model.eval()
-    return model
+
+
+def prosody_from_tensors(kind: str, metadata: Any, tensors: dict[str, np.ndarray],
+                         source: str | None = None) -> DurationNetwork | PitchNetwork:
+    """The numpy network (what synthesis runs) of a ``kind`` ("duration"/"pitch") model from
+    its JSON metadata (what :func:`save_prosody` writes, also embedded in a voice's
+    ``voice.json``) and its weights as numpy arrays under their state-dict names.
+
+    ``source`` names where the metadata came from, for error messages.
+    """
+    source = source or f"{kind} config"
+    config = _config_from_metadata(kind, metadata, source)
+    expected = prosody_tensor_shapes(kind, config, config.num_speakers)
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        what = (f"tensor {missing[0]!r} is missing" if missing
+                else f"unexpected tensor {unexpected[0]!r}")
+        raise ProsodyError(f"the {kind} weights do not match {source}: {what}")
+    for name, shape in expected.items():
+        if tuple(np.shape(tensors[name])) != shape:
+            raise ProsodyError(f"the {kind} weights do not match {source}: tensor {name!r} has "
+                               f"shape {tuple(np.shape(tensors[name]))}, the config needs {shape}")
+    return _NETWORKS[kind](config, tensors)
+
+
+def prosody_from_config(kind: str, metadata: Any, weights_path: str | Path,
+                        source: str | None = None) -> DurationModel | PitchModel:
+    """Build a ``kind`` ("duration"/"pitch") torch model (for training or inspection; needs
+    torch) from its JSON metadata and its weights file, in eval mode. Synthesis uses
+    :func:`prosody_from_tensors` instead.
+
+    ``source`` names where the metadata came from, for error messages.
+    """
+    from frontend.prosody_torch import module_from_tensors
+
+    source = source or f"{kind} config"
+    config = _config_from_metadata(kind, metadata, source)
+    tensors = read_prosody_tensors(kind, weights_path)
+    return module_from_tensors(config, tensors, f"{weights_path} does not match {source}")
 
 
 def load_duration_model(path: str | Path) -> DurationModel:
@@ -553,9 +601,23 @@ def load_pitch_model(path: str | Path) -> PitchModel:
     return _load(path, "pitch")
 
 
+# The torch modules, imported from frontend.prosody_torch on first use (torch takes seconds to
+# import, and synthesis does not need it).
+_TORCH_NAMES = ("DurationModel", "PitchModel", "ConvBlock")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TORCH_NAMES:
+        from frontend import prosody_torch
+
+        return getattr(prosody_torch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "ProsodyError", "DurationConfig", "PitchConfig", "DurationModel", "PitchModel",
-    "round_durations", "predict_durations", "predict_f0", "save_prosody",
-    "load_duration_model", "load_pitch_model", "expected_feature_dim",
-    "prosody_from_config",
+    "DurationNetwork", "PitchNetwork", "as_network", "round_durations", "predict_durations",
+    "predict_f0", "save_prosody", "load_duration_model", "load_pitch_model",
+    "expected_feature_dim", "prosody_from_config", "prosody_from_tensors",
+    "read_prosody_tensors", "prosody_tensor_shapes",
 ]

@@ -32,10 +32,16 @@ from frontend.features import (
     phoneme_features,
 )
 from frontend.phonemes import inventory
-from frontend.prosody import predict_durations, predict_f0, prosody_from_config
+from frontend.prosody import (
+    predict_durations,
+    predict_f0,
+    prosody_from_tensors,
+    read_prosody_tensors,
+)
 from tts.voice import Speaker, VoiceError, VoiceSpec, bundled_voice_dir, read_voice
 from vocoder.generate import Generator
-from vocoder.io import wavenet_from_config
+from vocoder.config import WaveNetConfig
+from vocoder.io import read_wavenet_tensors
 
 logger = logging.getLogger(__name__)
 
@@ -86,17 +92,21 @@ class Synthesizer:
                 f"channels but this frontend builds {conditioning_channels()}; retrain the voice")
         self.log_f0_mean = float(conditioning["log_f0_mean"])
         self.log_f0_std = float(conditioning["log_f0_std"])
-        self.duration_model = prosody_from_config(
-            "duration", voice.model_config("duration"), voice.weights_path("duration"))
-        self.pitch_model = prosody_from_config(
-            "pitch", voice.model_config("pitch"), voice.weights_path("pitch"))
-        wavenet = wavenet_from_config(voice.model_config("wavenet"), voice.weights_path("wavenet"))
-        if wavenet.config.sample_rate != voice.sample_rate or \
-                wavenet.config.hop_length != voice.hop_length:
+        # numpy networks from the safetensors weights: synthesis never imports torch.
+        self.duration_model = prosody_from_tensors(
+            "duration", voice.model_config("duration"),
+            read_prosody_tensors("duration", voice.weights_path("duration")))
+        self.pitch_model = prosody_from_tensors(
+            "pitch", voice.model_config("pitch"),
+            read_prosody_tensors("pitch", voice.weights_path("pitch")))
+        wavenet_config = WaveNetConfig.from_dict(voice.model_config("wavenet"))
+        if wavenet_config.sample_rate != voice.sample_rate or \
+                wavenet_config.hop_length != voice.hop_length:
             raise VoiceError(f"{voice.directory}: the WaveNet's sample rate/hop do not match "
                              "voice.json; re-export the voice")
-        self.generator = Generator(wavenet, weights_dtype=voice.synthesis.get("weights_dtype",
-                                                                              "float32"))
+        self.generator = Generator.from_tensors(
+            wavenet_config, read_wavenet_tensors(wavenet_config, voice.weights_path("wavenet")),
+            weights_dtype=voice.synthesis.get("weights_dtype", "float32"))
         self.temperature = float(voice.synthesis.get("temperature", 1.0))
         self.sentence_pause_s = float(voice.synthesis.get("sentence_pause_s", 0.15))
         self._speakers = voice.speakers

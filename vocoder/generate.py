@@ -3,7 +3,7 @@
 The per-sample loop is one numba function (``_run``) with no Python objects inside: per-layer
 dilation queues (ring buffers of past layer inputs) replace the convolution history, the speaker
 projection is folded into each layer's gate bias once per utterance, and the local conditioning is
-projected into every layer at frame rate before the loop (torch, no grad). The model's upsampler
+projected into every layer at frame rate before the loop (numpy). The model's upsampler
 is linear and shares one filter across channels, so it commutes with those projections: the loop
 interpolates the projected frames with the upsampler's polyphase taps (3 frames × layers × gate
 channels multiply-adds per sample) instead of storing layers × gate channels floats per sample.
@@ -21,32 +21,40 @@ for one utterance does not depend on its batch neighbours, so the audio for a se
 whatever the batch composition or thread count (on a given machine: fast-math code generation
 may differ between CPUs).
 
+Everything here is numpy and numba: a generator is built from a config and the numpy weights
+(``Generator.from_tensors``, what synthesis uses, never importing torch) or from a torch
+``WaveNet`` (``Generator(model)``, its weights copied); the frame-rate half (conditioning
+network, envelope, cond projections, upsampler taps) is computed in numpy too, equal to the
+torch model's to float32 rounding (tested).
+
 ``Generator.step`` is a plain numpy reference of one step (slow; it documents the kernel and is
 checked against it and against ``WaveNet.forward`` in the tests).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numba
 import numpy as np
-import torch
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from tts_common.numpy_nn import conv1d_same, conv1d_taps
+from vocoder.config import VocoderError, WaveNetConfig
+from vocoder.io import check_wavenet_tensors, load_wavenet_tensors
 from vocoder.lpc import mel_basis, mel_to_lpc, synthesis_filter
-from vocoder.io import load_wavenet
-from vocoder.model import VocoderError, WaveNet
-from vocoder.mulaw import mulaw_decode, silence_class
+from vocoder.mulaw import mulaw_decode, silence_class, torch_if_tensor
+
+if TYPE_CHECKING:
+    from vocoder.model import WaveNet
 
 logger = logging.getLogger(__name__)
 
@@ -417,60 +425,87 @@ class Generator:
     """
 
     def __init__(self, model: WaveNet, weights_dtype: str = "float32"):
+        """A generator for a torch ``WaveNet``: its weights are copied, so training the model
+        further does not change this generator. Synthesis uses :meth:`from_tensors` (no torch)."""
+        tensors = {name: tensor.detach().cpu().float().numpy().copy()
+                   for name, tensor in model.state_dict().items()}
+        self._build(model.config, tensors, weights_dtype)
+
+    @classmethod
+    def from_tensors(cls, config: WaveNetConfig, tensors: dict[str, np.ndarray],
+                     weights_dtype: str = "float32") -> "Generator":
+        """A generator from a config and the WaveNet's weights as numpy arrays, named as in
+        ``WaveNet.state_dict()`` (e.g. ``vocoder.io.read_wavenet_tensors``); no torch."""
+        generator = cls.__new__(cls)
+        generator._build(config, tensors, weights_dtype)
+        return generator
+
+    def _build(self, config: WaveNetConfig, tensors: dict[str, np.ndarray],
+               weights_dtype: str) -> None:
         if weights_dtype not in WEIGHT_DTYPES:
             raise VocoderError(
                 f"weights_dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {weights_dtype!r}")
-        # A snapshot: training the model further does not change this generator.
-        self.model = model = copy.deepcopy(model).eval()
-        self.config = config = model.config
+        check_wavenet_tensors(config, tensors)
+        self.config = config
         self.weights_dtype = weights_dtype
         R, G, S = config.residual_channels, config.gate_channels, config.skip_channels
         L = config.layers
 
-        def numpy(tensor: torch.Tensor) -> np.ndarray:
-            return tensor.detach().to("cpu", torch.float32).numpy().copy()
+        def weight(name: str) -> np.ndarray:
+            # A copy: the caller's arrays may change later, this generator does not.
+            return np.array(tensors[name], np.float32)
 
-        layers = model.layers
-        self.embedding = np.ascontiguousarray(numpy(model.input_embedding.weight))  # (Q, R)
+        self.embedding = np.ascontiguousarray(weight("input_embedding.weight"))  # (Q, R)
         # Conv1d weight (G, R, 2): tap 0 multiplies x[t - d], tap 1 multiplies x[t].
         gate_weight = np.stack([
-            np.concatenate([numpy(layer.dilated_conv.weight[:, :, 0]),
-                            numpy(layer.dilated_conv.weight[:, :, 1])], axis=1)
-            for layer in layers])  # (L, G, 2R)
-        self.gate_bias = np.stack([numpy(layer.dilated_conv.bias) for layer in layers])  # (L, G)
+            np.concatenate([weight(f"layers.{i}.dilated_conv.weight")[:, :, 0],
+                            weight(f"layers.{i}.dilated_conv.weight")[:, :, 1]], axis=1)
+            for i in range(L)])  # (L, G, 2R)
+        self.gate_bias = np.stack([weight(f"layers.{i}.dilated_conv.bias")
+                                   for i in range(L)])  # (L, G)
         res_skip_weight = np.zeros((L, R + S, G // 2), np.float32)
         self.res_skip_bias = np.zeros((L, R + S), np.float32)
-        for index, layer in enumerate(layers):
-            if layer.residual_conv is not None:
-                res_skip_weight[index, :R] = numpy(layer.residual_conv.weight[:, :, 0])
-                self.res_skip_bias[index, :R] = numpy(layer.residual_conv.bias)
-            res_skip_weight[index, R:] = numpy(layer.skip_conv.weight[:, :, 0])
-            self.res_skip_bias[index, R:] = numpy(layer.skip_conv.bias)
+        for i in range(L):
+            if i < L - 1:  # the last layer has no residual output
+                res_skip_weight[i, :R] = weight(f"layers.{i}.residual_conv.weight")[:, :, 0]
+                self.res_skip_bias[i, :R] = weight(f"layers.{i}.residual_conv.bias")
+            res_skip_weight[i, R:] = weight(f"layers.{i}.skip_conv.weight")[:, :, 0]
+            self.res_skip_bias[i, R:] = weight(f"layers.{i}.skip_conv.bias")
         self.gate_weight = _pack(gate_weight, weights_dtype)  # (L, G/TILE, 2R, TILE)
         self.res_skip_weight = _pack(res_skip_weight, weights_dtype)  # (L, (R+S)/TILE, G/2, TILE)
-        self.head_hidden_weight = _pack(numpy(model.head_hidden.weight[:, :, 0]),
+        self.head_hidden_weight = _pack(weight("head_hidden.weight")[:, :, 0],
                                         weights_dtype)  # (O/TILE, S, TILE)
-        self.head_hidden_bias = numpy(model.head_hidden.bias)  # (O,)
-        self.head_out_weight = _pack(numpy(model.head_out.weight[:, :, 0]),
+        self.head_hidden_bias = weight("head_hidden.bias")  # (O,)
+        self.head_out_weight = _pack(weight("head_out.weight")[:, :, 0],
                                      weights_dtype)  # (Q/TILE, O, TILE)
-        self.head_out_bias = numpy(model.head_out.bias)  # (Q,)
+        self.head_out_bias = weight("head_out.bias")  # (Q,)
         dilations = np.asarray(config.dilations, np.int64)
         self.dilations = dilations
         self.queue_offsets = np.concatenate([[0], np.cumsum(dilations)[:-1]]).astype(np.int64)
 
         if config.num_speakers:
-            speaker_table = numpy(model.speaker_embedding.weight)  # (N, D)
+            speaker_table = weight("speaker_embedding.weight")  # (N, D)
             # Every layer's gate offset for every speaker: (N, L, G)
             self.speaker_gate_bias = np.stack(
-                [speaker_table @ numpy(layer.speaker_proj.weight).T for layer in layers], axis=1)
+                [speaker_table @ weight(f"layers.{i}.speaker_proj.weight").T for i in range(L)],
+                axis=1)
         else:
             self.speaker_gate_bias = None
         self.mel_basis = (mel_basis(config.sample_rate, config.mel_fft, config.mel_bands)
                           if config.lpc_order else None)
+        # The frame-rate networks as [(weight (H, C_in, k), bias (H,)), ...]: input conv first.
+        self.conditioning_convs = (_conv_stack(weight, "conditioning_network", config.cond_layers)
+                                   if config.cond_channels else None)
+        self.envelope_convs = (_conv_stack(weight, "envelope_network", config.envelope_layers)
+                               if config.lpc_order and config.envelope_layers else None)
+        if config.lpc_order:
+            self.mel_head_weight = weight("mel_head.weight")[:, :, 0]  # (bands, H)
+            self.mel_head_bias = weight("mel_head.bias")  # (bands,)
         if config.cond_channels:
-            self.cond_weight = torch.stack([layer.cond_proj.weight.detach()[:, :, 0].float().cpu()
-                                            for layer in layers])  # (L, G, H)
-            self.upsample_taps, self.first_tap = _polyphase_taps(model)
+            self.cond_weight = np.stack([weight(f"layers.{i}.cond_proj.weight")[:, :, 0]
+                                         for i in range(L)])  # (L, G, H)
+            self.upsample_taps, self.first_tap = _polyphase_taps(
+                weight("upsampler.filter.weight")[0, 0], config.hop_length, config.upsample)
         else:
             self.cond_weight = None
             self.upsample_taps = np.zeros((1, 1), np.float32)
@@ -479,7 +514,31 @@ class Generator:
     @classmethod
     def load(cls, path: str | Path, weights_dtype: str = "float32") -> "Generator":
         """A generator for the WaveNet saved at ``path`` (see ``vocoder.io.save_wavenet``)."""
-        return cls(load_wavenet(path), weights_dtype)
+        config, tensors = load_wavenet_tensors(path)
+        return cls.from_tensors(config, tensors, weights_dtype)
+
+    # -- the frame-rate half, numpy ----------------------------------------------------------
+    def conditioning_hidden(self, features: np.ndarray) -> np.ndarray:
+        """Frame features (F, C) → the conditioning network's hidden frames (F, H) float32,
+        what ``WaveNet.conditioning`` computes (transposed)."""
+        if self.conditioning_convs is None:
+            raise VocoderError("this vocoder has no local conditioning (cond_channels=0)")
+        return _conv_stack_forward(self.conditioning_convs, _feature_list([features],
+                                   self.config.cond_channels)[0])
+
+    def envelope(self, features: np.ndarray, hidden: np.ndarray | None = None) -> np.ndarray:
+        """Excitation mode: frame features (F, C) → predicted log-mel (bands, F) float64, what
+        ``WaveNet.envelope`` computes. ``hidden``: ``conditioning_hidden(features)`` if known."""
+        if not self.config.lpc_order:
+            raise VocoderError("this vocoder models the waveform (lpc_order=0): it has no "
+                               "envelope head")
+        if self.envelope_convs is not None:
+            hidden = _conv_stack_forward(self.envelope_convs, _feature_list(
+                [features], self.config.cond_channels)[0])
+        elif hidden is None:
+            hidden = self.conditioning_hidden(features)
+        mel = hidden @ self.mel_head_weight.T + self.mel_head_bias  # (F, bands) float32
+        return mel.T.astype(np.float64)  # (bands, F)
 
     # -- preparation -----------------------------------------------------------------------
     def prepare(self, features: Sequence[np.ndarray] | np.ndarray | None,
@@ -529,20 +588,18 @@ class Generator:
             filters = np.zeros((batch, max(max_frames, 1), config.lpc_order + 1))
             filters[:, :, 0] = 1.0  # the identity filter where there are no frames
         if config.cond_channels:
-            with torch.no_grad():
-                for b, utterance in enumerate(utterances):
-                    if len(utterance) == 0:
-                        continue
-                    device = self.model.input_embedding.weight.device
-                    inputs = torch.from_numpy(utterance).to(device)[None]  # (1, F, C)
-                    hidden = self.model.conditioning(inputs)  # (1, H, F)
-                    if filters is not None:
-                        envelope = self.model.envelope(inputs, hidden)[0].double().cpu().numpy()
-                        filters[b, :len(utterance)] = mel_to_lpc(
-                            envelope, self.mel_basis, config.lpc_order, config.sample_rate)
-                    hidden = hidden[0].float().cpu()  # (H, F)
-                    projected = torch.einsum("lgh,hf->flg", self.cond_weight, hidden)  # (F, L, G)
-                    frame_projections[b, :len(utterance)] = projected.numpy()
+            # (H, L*G): one matrix product projects a frame into every layer's gate
+            projection = self.cond_weight.transpose(2, 0, 1).reshape(-1, L * G)
+            for b, utterance in enumerate(utterances):
+                if len(utterance) == 0:
+                    continue
+                hidden = _conv_stack_forward(self.conditioning_convs, utterance)  # (F, H)
+                if filters is not None:
+                    filters[b, :len(utterance)] = mel_to_lpc(
+                        self.envelope(utterance, hidden), self.mel_basis, config.lpc_order,
+                        config.sample_rate)
+                frame_projections[b, :len(utterance)] = (hidden @ projection).reshape(
+                    len(utterance), L, G)  # (F, L, G)
         return PreparedBatch(layer_bias, frame_projections, frames, lengths, filters)
 
     def to_waveform(self, classes: np.ndarray, prepared: PreparedBatch, row: int) -> np.ndarray:
@@ -772,11 +829,11 @@ def _balanced_groups(lengths: np.ndarray, groups: int) -> list[np.ndarray]:
 def _feature_list(features, cond_channels: int) -> list[np.ndarray]:
     if isinstance(features, np.ndarray) and features.ndim == 3:
         utterances = list(features)
-    elif isinstance(features, torch.Tensor) and features.dim() == 3:
+    elif torch_if_tensor(features) is not None and features.dim() == 3:
         utterances = list(features.detach().cpu().numpy())
     elif isinstance(features, (list, tuple)):
-        utterances = [f.detach().cpu().numpy() if isinstance(f, torch.Tensor) else np.asarray(f)
-                      for f in features]
+        utterances = [f.detach().cpu().numpy() if torch_if_tensor(f) is not None
+                      else np.asarray(f) for f in features]
     else:
         raise VocoderError(
             f"features must be a (batch, frames, {cond_channels}) array or a list of "
@@ -800,30 +857,53 @@ def _feature_list(features, cond_channels: int) -> list[np.ndarray]:
     return checked
 
 
-def _polyphase_taps(model: WaveNet) -> tuple[np.ndarray, int]:
-    """The upsampler as per-phase weights over neighbouring frames.
+def _polyphase_taps(upsample_filter: np.ndarray, hop: int, mode: str
+                    ) -> tuple[np.ndarray, int]:
+    """The upsampler (``vocoder.model.Upsampler``, its learned ``filter`` weight) as per-phase
+    weights over neighbouring frames.
 
     Returns taps (hop, J) and first_tap such that the upsampled value at sample t is
     sum_j taps[t % hop, j] * frame[t // hop + first_tap + j] (frames outside the utterance are
-    zero, as in the model's zero padding). Read off the impulse response, so it follows
-    whatever filter training learned.
+    zero, as in the model's zero padding). Read off the impulse response of
+    ``Upsampler.convolve`` for a single frame (both modes reach one frame either side), so it
+    follows whatever filter training learned; summed in float64, then rounded once.
     """
-    hop = model.config.hop_length
-    reach = 3  # frames each side; both upsample modes reach at most 2
-    impulse = torch.zeros(1, 1, 2 * reach + 1)
-    impulse[0, 0, reach] = 1.0
-    with torch.no_grad():
-        response = model.upsampler(impulse)[0, 0].numpy()  # ((2 reach + 1) hop,)
-    # Sample t = f hop + phase receives frame `reach`, i.e. frame offset reach - f, with weight
-    # response[t]; column index = offset + reach.
-    taps = np.zeros((hop, 2 * reach + 1), np.float32)
-    for f in range(2 * reach + 1):
-        taps[:, 2 * reach - f] = response[f * hop:(f + 1) * hop]
-    offsets = np.arange(-reach, reach + 1)
+    kernel = np.asarray(upsample_filter, np.float64)  # (2 hop + 1,) or (2 hop,)
+    impulse = np.zeros(3)
+    impulse[1] = 1.0  # the middle one of three frames
+    if mode == "repeat":
+        # repeat each frame hop times, then the centred (2 hop + 1)-tap correlation
+        repeated = np.pad(np.repeat(impulse, hop), hop)  # (5 hop,)
+        response = np.correlate(repeated, kernel, mode="valid")  # (3 hop,)
+    else:
+        # transposed conv, stride hop, cropped by hop // 2 to centre each frame on its hop
+        full = np.zeros(4 * hop)
+        full[hop:3 * hop] = kernel
+        response = full[hop // 2:hop // 2 + 3 * hop]  # (3 hop,)
+    # Sample f hop + p of the middle frame's neighbourhood: frame offset 1 - f, so flip the rows
+    # to order them by offset -1, 0, 1, and transpose to (hop, offsets).
+    taps = response.reshape(3, hop)[::-1].T.astype(np.float32)  # (hop, 3)
     used = np.flatnonzero(np.abs(taps).max(axis=0) > 0)
     if used.size == 0:
         return np.zeros((hop, 1), np.float32), 0
-    if used[0] == 0 or used[-1] == 2 * reach:
-        raise VocoderError("the upsampler reaches further than the generator assumes")
     taps = np.ascontiguousarray(taps[:, used[0]:used[-1] + 1])
-    return taps, int(offsets[used[0]])
+    return taps, int(used[0]) - 1
+
+
+def _conv_stack(weight, prefix: str, blocks: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The weights of a ``vocoder.model.ConditioningNetwork`` named ``prefix``: the input conv,
+    then its residual blocks, each as (taps (k, C_in, C_out), bias (C_out,)) for
+    ``conv1d_same``."""
+    names = [f"{prefix}.input_conv"] + [f"{prefix}.blocks.{i}" for i in range(blocks)]
+    return [(conv1d_taps(weight(f"{name}.weight")), weight(f"{name}.bias")) for name in names]
+
+
+def _conv_stack_forward(convs: list[tuple[np.ndarray, np.ndarray]],
+                        features: np.ndarray) -> np.ndarray:
+    """``ConditioningNetwork.forward`` in numpy, on one utterance: (F, C) → (F, H) float32."""
+    (weight, bias), *blocks = convs
+    hidden = conv1d_same(features, weight, bias)  # (F, H)
+    for weight, bias in blocks:
+        activated = np.where(hidden > 0, hidden, np.float32(0.2) * hidden)  # leaky ReLU 0.2
+        hidden = hidden + conv1d_same(activated, weight, bias)
+    return hidden

@@ -1,16 +1,27 @@
-"""WaveNet weights on disk: ``wavenet.safetensors`` + ``wavenet.json`` (its config); no pickle."""
+"""WaveNet weights on disk: ``wavenet.safetensors`` + ``wavenet.json`` (its config); no pickle.
+
+Two ways in: :func:`load_wavenet` / :func:`wavenet_from_config` build the torch ``WaveNet``
+(training, export); :func:`load_wavenet_tensors` / :func:`read_wavenet_tensors` give the same
+weights as checked float32 numpy arrays without importing torch, which is all that
+``vocoder.generate.Generator.from_tensors`` (synthesis) needs.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
-from vocoder.model import VocoderError, WaveNet, WaveNetConfig
+from vocoder.config import VocoderError, WaveNetConfig
+
+if TYPE_CHECKING:
+    import torch
+
+    from vocoder.model import WaveNet
 
 logger = logging.getLogger(__name__)
 
@@ -19,12 +30,16 @@ CONFIG_NAME = "wavenet.json"
 
 
 def save_wavenet(model: WaveNet, directory: str | Path,
-                 storage_dtype: torch.dtype = torch.float32) -> Path:
+                 storage_dtype: torch.dtype | None = None) -> Path:
     """Write the model's weights and config into ``directory`` (created if needed).
 
     ``storage_dtype=torch.float16`` halves the file; loading converts back to float32. A voice
-    whose generation loop reads float16 weights anyway loses nothing by it.
+    whose generation loop reads float16 weights anyway loses nothing by it. None: float32.
     """
+    import torch
+    from safetensors.torch import save_file
+
+    storage_dtype = torch.float32 if storage_dtype is None else storage_dtype
     if storage_dtype not in (torch.float32, torch.float16):
         raise VocoderError(f"storage_dtype must be torch.float32 or torch.float16, got "
                            f"{storage_dtype}")
@@ -61,11 +76,8 @@ def _resolve(path: Path) -> tuple[Path, Path]:
         "or a .safetensors file with its JSON config beside it")
 
 
-def load_wavenet(path: str | Path, map_location: str | torch.device = "cpu") -> WaveNet:
-    """Load a WaveNet saved by :func:`save_wavenet` (a directory or its .safetensors file).
-
-    The tensors must match the config exactly; a mismatch names the first offending tensor.
-    """
+def _read_checkpoint_config(path: str | Path) -> tuple[dict, Path, Path]:
+    """(config values, weights path, config path) of a :func:`save_wavenet` directory/file."""
     weights_path, config_path = _resolve(Path(path))
     for needed in (weights_path, config_path):
         if not needed.is_file():
@@ -74,29 +86,85 @@ def load_wavenet(path: str | Path, map_location: str | torch.device = "cpu") -> 
         config_values = json.loads(config_path.read_text())
     except json.JSONDecodeError as exc:
         raise VocoderError(f"{config_path}: not valid JSON ({exc})") from None
+    return config_values, weights_path, config_path
+
+
+def load_wavenet(path: str | Path, map_location: str | torch.device = "cpu") -> WaveNet:
+    """Load a WaveNet saved by :func:`save_wavenet` (a directory or its .safetensors file).
+
+    The tensors must match the config exactly; a mismatch names the first offending tensor.
+    """
+    config_values, weights_path, config_path = _read_checkpoint_config(path)
     return wavenet_from_config(config_values, weights_path, map_location, config_path.name)
 
 
-def wavenet_from_config(config: dict | WaveNetConfig, weights_path: str | Path,
-                        map_location: str | torch.device = "cpu",
-                        config_name: str = "the config") -> WaveNet:
-    """A WaveNet built from ``config`` (a WaveNetConfig or its ``to_dict()``) with the weights
-    of a safetensors file; a tensor missing, unexpected or of the wrong shape is named."""
-    weights_path = Path(weights_path)
+def load_wavenet_tensors(path: str | Path) -> tuple[WaveNetConfig, dict[str, np.ndarray]]:
+    """:func:`load_wavenet` without torch: the config and the checked float32 numpy weights."""
+    config_values, weights_path, config_path = _read_checkpoint_config(path)
+    config = _as_config(config_values)
+    return config, read_wavenet_tensors(config, weights_path, config_path.name)
+
+
+def _as_config(config: dict | WaveNetConfig) -> WaveNetConfig:
     if isinstance(config, dict):
-        config = WaveNetConfig.from_dict(config)
-    elif not isinstance(config, WaveNetConfig):
+        return WaveNetConfig.from_dict(config)
+    if not isinstance(config, WaveNetConfig):
         raise VocoderError(
             f"expected a JSON object of WaveNet config values, got {type(config).__name__}")
-    model = WaveNet(config)
-    if not weights_path.is_file():
-        raise VocoderError(f"WaveNet weights {weights_path} do not exist")
-    try:
-        tensors = load_file(str(weights_path), device=str(map_location))
-    except (SafetensorError, OSError) as exc:
-        raise VocoderError(f"{weights_path}: cannot read safetensors file ({exc})") from None
+    return config
 
-    expected = model.state_dict()
+
+def wavenet_tensor_shapes(config: WaveNetConfig) -> dict[str, tuple[int, ...]]:
+    """Name → shape of every tensor in ``WaveNet(config).state_dict()``, without building it
+    (tested against the torch model for every optional part)."""
+    R, G, S, H = (config.residual_channels, config.gate_channels, config.skip_channels,
+                  config.cond_hidden)
+    Q, O, k, hop = (config.quantization_channels, config.output_channels, config.cond_kernel,
+                    config.hop_length)
+    shapes: dict[str, tuple[int, ...]] = {"input_embedding.weight": (Q, R)}
+
+    def conditioning_network(prefix: str, blocks: int) -> None:
+        shapes[f"{prefix}.input_conv.weight"] = (H, config.cond_channels, k)
+        shapes[f"{prefix}.input_conv.bias"] = (H,)
+        for block in range(blocks):
+            shapes[f"{prefix}.blocks.{block}.weight"] = (H, H, k)
+            shapes[f"{prefix}.blocks.{block}.bias"] = (H,)
+
+    if config.cond_channels:
+        conditioning_network("conditioning_network", config.cond_layers)
+        shapes["upsampler.filter.weight"] = ((1, 1, 2 * hop + 1) if config.upsample == "repeat"
+                                             else (1, 1, 2 * hop))
+    if config.num_speakers:
+        shapes["speaker_embedding.weight"] = (config.num_speakers, config.speaker_dim)
+    for layer in range(config.layers):
+        prefix = f"layers.{layer}"
+        shapes[f"{prefix}.dilated_conv.weight"] = (G, R, 2)
+        shapes[f"{prefix}.dilated_conv.bias"] = (G,)
+        if config.cond_channels:
+            shapes[f"{prefix}.cond_proj.weight"] = (G, H, 1)
+        if config.num_speakers:
+            shapes[f"{prefix}.speaker_proj.weight"] = (G, config.speaker_dim)
+        shapes[f"{prefix}.skip_conv.weight"] = (S, G // 2, 1)
+        shapes[f"{prefix}.skip_conv.bias"] = (S,)
+        if layer < config.layers - 1:
+            shapes[f"{prefix}.residual_conv.weight"] = (R, G // 2, 1)
+            shapes[f"{prefix}.residual_conv.bias"] = (R,)
+    shapes["head_hidden.weight"] = (O, S, 1)
+    shapes["head_hidden.bias"] = (O,)
+    shapes["head_out.weight"] = (Q, O, 1)
+    shapes["head_out.bias"] = (Q,)
+    if config.lpc_order:
+        shapes["mel_head.weight"] = (config.mel_bands, H, 1)
+        shapes["mel_head.bias"] = (config.mel_bands,)
+        if config.envelope_layers:
+            conditioning_network("envelope_network", config.envelope_layers)
+    return shapes
+
+
+def _check_tensors(expected: dict[str, tuple[int, ...]], tensors: dict, weights_path: Path | str,
+                   config_name: str, finite) -> None:
+    """Every expected tensor present with its shape and finite, nothing else; else one clear
+    error naming the first offender. ``finite(tensor)`` → bool, for numpy or torch tensors."""
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing:
@@ -108,12 +176,63 @@ def wavenet_from_config(config: dict | WaveNetConfig, weights_path: str | Path,
             f"{weights_path} does not match {config_name}: unexpected tensor "
             f"{unexpected[0]!r} ({len(unexpected)} unexpected); was it saved from a different "
             "config?")
-    for name, tensor in expected.items():
-        if tuple(tensors[name].shape) != tuple(tensor.shape):
+    for name, shape in expected.items():
+        if tuple(tensors[name].shape) != tuple(shape):
             raise VocoderError(
                 f"{weights_path} does not match {config_name}: tensor {name!r} has shape "
-                f"{tuple(tensors[name].shape)}, the config needs {tuple(tensor.shape)}")
-        if not torch.isfinite(tensors[name]).all():
+                f"{tuple(tensors[name].shape)}, the config needs {tuple(shape)}")
+        if not finite(tensors[name]):
             raise VocoderError(f"{weights_path}: tensor {name!r} contains NaN/inf")
+
+
+def read_wavenet_tensors(config: dict | WaveNetConfig, weights_path: str | Path,
+                         config_name: str = "the config") -> dict[str, np.ndarray]:
+    """The WaveNet weights of a safetensors file as float32 numpy arrays (float16 storage is
+    widened, exactly as loading into the torch model does), checked against ``config`` like
+    :func:`wavenet_from_config` checks them; no torch."""
+    from safetensors.numpy import load_file
+
+    config = _as_config(config)
+    weights_path = Path(weights_path)
+    if not weights_path.is_file():
+        raise VocoderError(f"WaveNet weights {weights_path} do not exist")
+    try:
+        tensors = load_file(str(weights_path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise VocoderError(f"{weights_path}: cannot read safetensors file ({exc})") from None
+    check_wavenet_tensors(config, tensors, str(weights_path), config_name)
+    return {name: np.asarray(array, np.float32) for name, array in tensors.items()}
+
+
+def check_wavenet_tensors(config: WaveNetConfig, tensors: dict[str, np.ndarray],
+                          source: str = "the tensors", config_name: str = "the config") -> None:
+    """numpy weights that fit ``config`` exactly (names, shapes, finite), else a VocoderError."""
+    _check_tensors(wavenet_tensor_shapes(config), tensors, source, config_name,
+                   lambda array: bool(np.isfinite(array).all()))
+
+
+def wavenet_from_config(config: dict | WaveNetConfig, weights_path: str | Path,
+                        map_location: str | torch.device = "cpu",
+                        config_name: str = "the config") -> WaveNet:
+    """A WaveNet built from ``config`` (a WaveNetConfig or its ``to_dict()``) with the weights
+    of a safetensors file; a tensor missing, unexpected or of the wrong shape is named."""
+    import torch
+    from safetensors.torch import load_file
+
+    from vocoder.model import WaveNet
+
+    weights_path = Path(weights_path)
+    config = _as_config(config)
+    model = WaveNet(config)
+    if not weights_path.is_file():
+        raise VocoderError(f"WaveNet weights {weights_path} do not exist")
+    try:
+        tensors = load_file(str(weights_path), device=str(map_location))
+    except (SafetensorError, OSError) as exc:
+        raise VocoderError(f"{weights_path}: cannot read safetensors file ({exc})") from None
+
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    _check_tensors(expected, tensors, weights_path, config_name,
+                   lambda tensor: bool(torch.isfinite(tensor).all()))
     model.load_state_dict(tensors)  # copies (and so converts float16 storage) into float32
     return model.to(map_location).eval()

@@ -58,10 +58,43 @@ class LPCSpec:
 
 
 def mel_basis(sample_rate: int, n_fft: int, bands: int) -> np.ndarray:
-    """The mel filterbank (bands, n_fft // 2 + 1) that ``vocoder.train.MelSpectrogram`` uses."""
-    import librosa  # librosa is a dependency; imported here to keep ``import vocoder`` light
+    """The mel filterbank (bands, n_fft // 2 + 1) that ``vocoder.train.MelSpectrogram`` uses.
 
-    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=bands).astype(np.float64)
+    ``librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=bands)`` (Slaney mel scale, Slaney
+    area normalization, 0 Hz to Nyquist) computed here in numpy, so that synthesis does not
+    import librosa (seconds of start-up). It rounds to float32 where librosa does (its default
+    dtype), so the two agree to the last bit (tested).
+    """
+    mel_edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(sample_rate / 2.0),
+                                       bands + 2))  # (bands + 2,) Hz
+    bins = np.fft.rfftfreq(n=n_fft, d=1.0 / sample_rate)  # (n_fft // 2 + 1,) Hz
+    widths = np.diff(mel_edges)  # (bands + 1,)
+    ramps = np.subtract.outer(mel_edges, bins)  # (bands + 2, bins)
+    rising = -ramps[:-2] / widths[:-1, None]  # (bands, bins)
+    falling = ramps[2:] / widths[1:, None]
+    triangles = np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+    area_norm = 2.0 / (mel_edges[2:] - mel_edges[:-2])  # (bands,)
+    return (triangles * area_norm[:, None]).astype(np.float32).astype(np.float64)
+
+
+# The Slaney mel scale (Auditory Toolbox): linear below 1 kHz, logarithmic above.
+_MEL_LINEAR_HZ = 200.0 / 3.0  # Hz per mel below 1 kHz
+_MEL_BREAK_HZ = 1000.0
+_MEL_BREAK = _MEL_BREAK_HZ / _MEL_LINEAR_HZ
+_MEL_LOG_STEP = np.log(6.4) / 27.0
+
+
+def _hz_to_mel(hz: float) -> float:
+    if hz < _MEL_BREAK_HZ:
+        return hz / _MEL_LINEAR_HZ
+    return _MEL_BREAK + float(np.log(hz / _MEL_BREAK_HZ)) / _MEL_LOG_STEP
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    hz = _MEL_LINEAR_HZ * mels
+    log_region = mels >= _MEL_BREAK
+    hz[log_region] = _MEL_BREAK_HZ * np.exp(_MEL_LOG_STEP * (mels[log_region] - _MEL_BREAK))
+    return hz
 
 
 def log_mel(audio: np.ndarray, basis: np.ndarray, hop: int) -> np.ndarray:

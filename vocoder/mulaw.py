@@ -7,12 +7,21 @@ starts generation and that precedes the first sample in teacher forcing.
 
 from __future__ import annotations
 
-from typing import TypeVar
+import sys
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import torch
 
-ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
+if TYPE_CHECKING:
+    import torch
+
+ArrayLike = TypeVar("ArrayLike", np.ndarray, "torch.Tensor")
+
+
+def torch_if_tensor(value):
+    """torch if ``value`` is a tensor, else None; never imports torch (synthesis runs without)."""
+    torch = sys.modules.get("torch")  # a tensor can only exist once torch is imported
+    return torch if torch is not None and isinstance(value, torch.Tensor) else None
 
 
 def silence_class(quantization_channels: int = 256) -> int:
@@ -26,7 +35,8 @@ def mulaw_encode(audio: ArrayLike, quantization_channels: int = 256) -> ArrayLik
     Values outside [-1, 1] are clipped. numpy in → int64 numpy out; torch in → int64 tensor out.
     """
     mu = quantization_channels - 1
-    if isinstance(audio, torch.Tensor):
+    torch = torch_if_tensor(audio)
+    if torch is not None:
         x = audio.float().clamp(-1.0, 1.0)
         y = torch.sign(x) * torch.log1p(mu * x.abs()) / np.log1p(mu)
         return torch.floor((y + 1.0) / 2.0 * mu + 0.5).long()
@@ -40,7 +50,8 @@ def mulaw_encode(audio: ArrayLike, quantization_channels: int = 256) -> ArrayLik
 def mulaw_decode(classes: ArrayLike, quantization_channels: int = 256) -> ArrayLike:
     """Integer classes → float audio in [-1, 1] (float32), the inverse of :func:`mulaw_encode`."""
     mu = quantization_channels - 1
-    if isinstance(classes, torch.Tensor):
+    torch = torch_if_tensor(classes)
+    if torch is not None:
         y = 2.0 * classes.float() / mu - 1.0
         return torch.sign(y) * ((1.0 + mu) ** y.abs() - 1.0) / mu
     c = np.asarray(classes)
