@@ -72,9 +72,10 @@ logger = logging.getLogger(__name__)
 # stretch the vocoder generates has bounded length and memory.
 MAX_PHRASE_WORDS = 30
 
+# Callers add how their users reach other scripts (the API: Frontend("espeak", language=...);
+# `tts analyze`: --backend espeak); `tts say` speaks the voice's language only.
 NO_SPEAKABLE_WORDS = (
-    "text contains no speakable words: give at least one word in Latin letters "
-    "(for other scripts use the espeak backend with their language)"
+    "text contains no speakable words: give at least one word in Latin letters"
 )
 
 # Word-initial consonant clusters of English: the onsets a syllable may start with.

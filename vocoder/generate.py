@@ -50,7 +50,7 @@ from numba.extending import intrinsic
 from tts_common.numpy_nn import conv1d_same, conv1d_taps
 from vocoder.config import VocoderError, WaveNetConfig
 from vocoder.io import check_wavenet_tensors, load_wavenet_tensors
-from vocoder.lpc import mel_basis, mel_to_lpc, synthesis_filter
+from vocoder.lpc import SynthesisFilter, mel_basis, mel_to_lpc
 from vocoder.mulaw import mulaw_decode, silence_class, torch_if_tensor
 
 if TYPE_CHECKING:
@@ -252,7 +252,7 @@ def _run(
     first_tap,  # int: frame offset of tap 0
     # per utterance
     layer_bias,  # (B, L, G) f32
-    frame_projections,  # (B, F_max, L, G) f32
+    frame_projections,  # (B, F_max or ring, L, G) f32: frame f at slot f % F_max
     num_frames,  # (B,)
     num_samples,  # (B,)
     # state, updated in place
@@ -261,8 +261,8 @@ def _run(
     steps,  # number of time steps to run (each utterance stops at its num_samples)
     temperature,  # float; 0 = argmax
     teacher_inputs,  # (B, T) int64 inputs to force, or (B, 0) to feed back own samples
-    out_classes,  # (B, T) int64: the sample drawn at each step
-    out_logits,  # (B, T, Q) f32 when teacher forcing, else (B, 0, Q)
+    out_classes,  # (B, steps) int64: the sample drawn at each step, from each one's own start
+    out_logits,  # (B, steps, Q) f32 when teacher forcing, else (B, 0, Q)
 ):
     batch, num_layers, gate_channels = layer_bias.shape
     residual_channels = embedding.shape[1]
@@ -274,6 +274,9 @@ def _run(
     hop = upsample_taps.shape[0]
     num_taps = upsample_taps.shape[1]
     local_conditioning = frame_projections.shape[1] > 0
+    # Frame f is at slot f % ring: the whole utterance, or the frames around ``time`` of a
+    # stream that computes its conditioning a block at a time (vocoder.stream).
+    ring = max(frame_projections.shape[1], 1)
     teacher_forcing = teacher_inputs.shape[1] > 0
     inverse_temperature = np.float32(1.0 / temperature) if temperature > 0 else np.float32(0.0)
 
@@ -286,6 +289,9 @@ def _run(
     hidden = np.empty((batch, head_hidden_weight.shape[0] * _TILE), np.float32)
     logits = np.empty((batch, head_out_weight.shape[0] * _TILE), np.float32)
     unfinished = np.empty(batch, np.int64)
+    # Utterances may start at different times (a stream joins a running batch), so outputs are
+    # indexed from each one's own start.
+    start_time = time.copy()
 
     for step in range(steps):
         num_active = 0
@@ -322,8 +328,9 @@ def _run(
                         f = frame + first_tap + j
                         if f >= 0 and f < num_frames[b]:
                             tap = upsample_taps[phase, j]
+                            slot = f % ring
                             for g in range(gate_channels):
-                                gate[b, g] += tap * frame_projections[b, f, layer, g]
+                                gate[b, g] += tap * frame_projections[b, slot, layer, g]
             _matvec_add(gate_weight[layer], gate_in, gate, active)
             for b in active:
                 for h in range(half_gate):
@@ -359,7 +366,7 @@ def _run(
             t = time[b]
             if teacher_forcing:
                 for q in range(classes):
-                    out_logits[b, t, q] = logits[b, q]
+                    out_logits[b, t - start_time[b], q] = logits[b, q]
             best = 0
             for q in range(1, classes):
                 if logits[b, q] > logits[b, best]:
@@ -379,7 +386,7 @@ def _run(
                     if running > threshold:
                         best = q
                         break
-            out_classes[b, t] = best
+            out_classes[b, t - start_time[b]] = best
             last_sample[b] = best
             time[b] = t + 1
 
@@ -504,10 +511,13 @@ class Generator:
         if config.cond_channels:
             self.cond_weight = np.stack([weight(f"layers.{i}.cond_proj.weight")[:, :, 0]
                                          for i in range(L)])  # (L, G, H)
+            # (H, L*G): one matrix product projects a frame into every layer's gate
+            self.frame_projection = np.ascontiguousarray(
+                self.cond_weight.transpose(2, 0, 1).reshape(-1, L * self.cond_weight.shape[1]))
             self.upsample_taps, self.first_tap = _polyphase_taps(
                 weight("upsampler.filter.weight")[0, 0], config.hop_length, config.upsample)
         else:
-            self.cond_weight = None
+            self.cond_weight = self.frame_projection = None
             self.upsample_taps = np.zeros((1, 1), np.float32)
             self.first_tap = 0
 
@@ -587,20 +597,44 @@ class Generator:
         if config.lpc_order:
             filters = np.zeros((batch, max(max_frames, 1), config.lpc_order + 1))
             filters[:, :, 0] = 1.0  # the identity filter where there are no frames
-        if config.cond_channels:
-            # (H, L*G): one matrix product projects a frame into every layer's gate
-            projection = self.cond_weight.transpose(2, 0, 1).reshape(-1, L * G)
-            for b, utterance in enumerate(utterances):
-                if len(utterance) == 0:
-                    continue
-                hidden = _conv_stack_forward(self.conditioning_convs, utterance)  # (F, H)
+        for b, utterance in enumerate(utterances):
+            for start, end in frame_blocks(len(utterance)):
+                projections, block_filters = self.frame_block(utterance, start, end)
+                frame_projections[b, start:end] = projections
                 if filters is not None:
-                    filters[b, :len(utterance)] = mel_to_lpc(
-                        self.envelope(utterance, hidden), self.mel_basis, config.lpc_order,
-                        config.sample_rate)
-                frame_projections[b, :len(utterance)] = (hidden @ projection).reshape(
-                    len(utterance), L, G)  # (F, L, G)
+                    filters[b, start:end] = block_filters
         return PreparedBatch(layer_bias, frame_projections, frames, lengths, filters)
+
+    @property
+    def frame_reach(self) -> int:
+        """How many frames either side of a frame its conditioning (and envelope) depends on."""
+        def reach(convs) -> int:
+            return sum(taps.shape[0] // 2 for taps, _ in convs) if convs else 0
+        return max(reach(self.conditioning_convs), reach(self.envelope_convs))
+
+    def frame_block(self, features: np.ndarray, start: int, end: int
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Frames [start, end) of one utterance's (F, C) features → their gate projections
+        (n, L, G) float32 and, in excitation mode, synthesis filters (n, order + 1) float64.
+
+        Computed from the frames within ``frame_reach`` only, which is exactly what the whole
+        utterance gives there (the networks are convolutions), so a stream can compute its
+        conditioning a block at a time. Every caller uses the blocks of ``frame_blocks``, so
+        the arithmetic, and with it the audio, is the same whoever asks.
+        """
+        config = self.config
+        reach = self.frame_reach
+        first, last = max(0, start - reach), min(len(features), end + reach)
+        window = features[first:last]  # (n + context, C)
+        hidden = _conv_stack_forward(self.conditioning_convs, window)  # (n + context, H)
+        inside = slice(start - first, end - first)
+        projections = (hidden[inside] @ self.frame_projection).reshape(
+            end - start, config.layers, config.gate_channels)  # (n, L, G)
+        if not config.lpc_order:
+            return projections, None
+        envelope = self.envelope(window, hidden)[:, inside]  # (bands, n)
+        return projections, mel_to_lpc(envelope, self.mel_basis, config.lpc_order,
+                                       config.sample_rate)
 
     def to_waveform(self, classes: np.ndarray, prepared: PreparedBatch, row: int) -> np.ndarray:
         """Drawn classes (T,) of utterance ``row`` → its float32 waveform.
@@ -608,11 +642,19 @@ class Generator:
         A waveform model's classes are the waveform; an excitation model's are its residual,
         which the utterance's synthesis filters turn into speech.
         """
+        synthesis = None
+        if prepared.filters is not None:
+            synthesis = SynthesisFilter(prepared.filters[row], self.config.hop_length)
+        return self.waveform_piece(classes, synthesis)
+
+    def waveform_piece(self, classes: np.ndarray, synthesis: SynthesisFilter | None
+                       ) -> np.ndarray:
+        """``to_waveform`` for consecutive pieces of one utterance: ``synthesis`` (excitation
+        mode) carries the filter's memory from one piece to the next."""
         decoded = mulaw_decode(classes, self.config.quantization_channels)
-        if prepared.filters is None:
+        if synthesis is None:
             return decoded
-        audio = synthesis_filter(decoded, prepared.filters[row], self.config.hop_length)
-        return np.clip(audio, -1.0, 1.0).astype(np.float32)  # the filter's gain may overshoot
+        return np.clip(synthesis(decoded), -1.0, 1.0).astype(np.float32)  # gain may overshoot
 
     def _speaker_ids(self, speakers, batch: int) -> np.ndarray | None:
         num_speakers = self.config.num_speakers
@@ -714,24 +756,23 @@ class Generator:
         """Run the numba loop for ``steps`` samples from ``state`` (in place) on this thread.
 
         Returns the drawn classes (B, steps) — or, with ``teacher_inputs`` (B, T), also the
-        logits (B, steps, Q) of every forced step. Utterances stop at their own length.
+        logits (B, steps, Q) of every forced step — counted from each utterance's own
+        ``state.time``, which may differ between utterances. Utterances stop at their own
+        length; the classes after that are -1.
         """
         batch = len(prepared.num_samples)
-        start = int(state.time[0]) if len(state.time) else 0
-        if (state.time != start).any():
-            raise VocoderError("all utterances of a state must be at the same time step")
         classes = self.config.quantization_channels
-        horizon = start + steps
-        out_classes = np.full((batch, horizon), -1, np.int64)
+        out_classes = np.full((batch, steps), -1, np.int64)
         if teacher_inputs is not None:
             teacher_inputs = np.ascontiguousarray(teacher_inputs, np.int64)
+            horizon = int(state.time.max(initial=0)) + steps
             if teacher_inputs.shape[0] != batch or teacher_inputs.shape[1] < horizon:
                 raise VocoderError(
                     f"teacher_inputs must have shape ({batch}, >= {horizon}), got "
                     f"{teacher_inputs.shape}")
             if teacher_inputs.min(initial=0) < 0 or teacher_inputs.max(initial=0) >= classes:
                 raise VocoderError(f"teacher_inputs must be classes in [0, {classes - 1}]")
-            out_logits = np.zeros((batch, horizon, classes), np.float32)
+            out_logits = np.zeros((batch, steps, classes), np.float32)
         else:
             teacher_inputs = np.zeros((batch, 0), np.int64)
             out_logits = np.zeros((batch, 0, classes), np.float32)
@@ -742,9 +783,8 @@ class Generator:
              prepared.num_frames, prepared.num_samples, state.queues, state.positions,
              state.time, state.last_sample, state.rng, steps, float(temperature),
              teacher_inputs, out_classes, out_logits)
-        out_classes = out_classes[:, start:]
         if teacher_inputs.shape[1]:
-            return out_classes, out_logits[:, start:]
+            return out_classes, out_logits
         return out_classes, None
 
     def teacher_forced_logits(self, inputs: np.ndarray, features=None, speakers=None
@@ -812,6 +852,23 @@ class Generator:
                      batch, seconds, elapsed, len(groups))
         return [self.to_waveform(classes[b, :prepared.num_samples[b]], prepared, b)
                 for b in range(batch)]
+
+
+# The conditioning of an utterance is computed in these blocks of frames (see
+# ``Generator.frame_block``): a short first block so that a stream can start at once, each
+# next one twice as long (so it is ready before the audio of the ones before has been made),
+# up to blocks long enough that the context each one recomputes at its edges costs little.
+FIRST_FRAME_BLOCK = 16
+FRAME_BLOCK = 128
+
+
+def frame_blocks(num_frames: int) -> list[tuple[int, int]]:
+    """[start, end) frame ranges covering an utterance of ``num_frames`` frames."""
+    blocks, start, size = [], 0, FIRST_FRAME_BLOCK
+    while start < num_frames:
+        blocks.append((start, min(start + size, num_frames)))
+        start, size = start + size, min(2 * size, FRAME_BLOCK)
+    return blocks
 
 
 def _balanced_groups(lengths: np.ndarray, groups: int) -> list[np.ndarray]:

@@ -187,18 +187,42 @@ def _levinson(autocorrelation: np.ndarray, order: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _filter(signal, coefficients, hop, synthesis):
-    """FIR A(z) on the input (inverse filter) or all-pole 1/A(z) on the output (synthesis)."""
+def _filter(signal, coefficients, hop):
+    """The FIR inverse filter A(z): e[t] = sum_k a_k[frame(t)] x[t - k]."""
     order = coefficients.shape[1] - 1
     output = np.empty(signal.shape[0], np.float64)
-    history = output if synthesis else signal
-    sign = -1.0 if synthesis else 1.0
     for t in range(signal.shape[0]):
         frame = min(t // hop, coefficients.shape[0] - 1)
         acc = float(signal[t])
         for k in range(1, min(order, t) + 1):
-            acc += sign * coefficients[frame, k] * history[t - k]
+            acc += coefficients[frame, k] * signal[t - k]
         output[t] = acc
+    return output
+
+
+@numba.njit(cache=True, nogil=True)
+def _synthesize(excitation, coefficients, hop, start, history):
+    """The all-pole 1/A(z) on samples ``start ...`` of an utterance.
+
+    ``history`` (order,) holds the outputs just before ``start`` (oldest first) and is updated
+    in place, so that consecutive chunks give exactly the samples of one call on the whole.
+    """
+    order = coefficients.shape[1] - 1
+    output = np.empty(excitation.shape[0], np.float64)
+    for t in range(excitation.shape[0]):
+        now = start + t
+        frame = min(now // hop, coefficients.shape[0] - 1)
+        acc = float(excitation[t])
+        for k in range(1, min(order, now) + 1):
+            past = output[t - k] if t >= k else history[order + t - k]
+            acc += -1.0 * coefficients[frame, k] * past
+        output[t] = acc
+    count = excitation.shape[0]
+    if count >= order:
+        history[:] = output[count - order:]
+    elif count > 0:
+        history[:order - count] = history[count:].copy()
+        history[order - count:] = output
     return output
 
 
@@ -215,11 +239,35 @@ def inverse_filter(audio: np.ndarray, coefficients: np.ndarray, hop: int) -> np.
     """Residual e[t] = sum_k a_k[frame(t)] x[t - k] (float64), zero history before t = 0."""
     audio = np.asarray(audio, np.float64)
     _check(audio, coefficients, hop)
-    return _filter(audio, np.ascontiguousarray(coefficients, np.float64), hop, False)
+    return _filter(audio, np.ascontiguousarray(coefficients, np.float64), hop)
+
+
+class SynthesisFilter:
+    """``synthesis_filter`` one chunk at a time: the filter's memory is explicit state here."""
+
+    def __init__(self, coefficients: np.ndarray, hop: int):
+        self.coefficients = np.ascontiguousarray(coefficients, np.float64)  # (frames, order + 1)
+        if self.coefficients.ndim != 2 or self.coefficients.shape[1] < 2:
+            raise LPCError(f"expected (frames, order + 1) coefficients, got "
+                           f"{self.coefficients.shape}")
+        self.hop = hop
+        self.position = 0  # samples filtered so far
+        self.history = np.zeros(self.coefficients.shape[1] - 1)  # (order,) last outputs
+
+    def __call__(self, excitation: np.ndarray) -> np.ndarray:
+        excitation = np.asarray(excitation, np.float64)
+        end = self.position + len(excitation)
+        if excitation.ndim != 1 or len(self.coefficients) * self.hop < end:
+            raise LPCError(f"{len(self.coefficients)} frames of coefficients cover "
+                           f"{len(self.coefficients) * self.hop} samples, fewer than {end}")
+        output = _synthesize(excitation, self.coefficients, self.hop, self.position,
+                             self.history)
+        self.position = end
+        return output
 
 
 def synthesis_filter(excitation: np.ndarray, coefficients: np.ndarray, hop: int) -> np.ndarray:
     """x[t] = e[t] - sum_{k>=1} a_k[frame(t)] x[t - k]: the inverse of ``inverse_filter``."""
     excitation = np.asarray(excitation, np.float64)
     _check(excitation, coefficients, hop)
-    return _filter(excitation, np.ascontiguousarray(coefficients, np.float64), hop, True)
+    return SynthesisFilter(coefficients, hop)(excitation)

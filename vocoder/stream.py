@@ -27,12 +27,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vocoder.generate import _STATE_FIELDS, GenerationState, Generator, PreparedBatch, VocoderError
+from vocoder.generate import (
+    _STATE_FIELDS,
+    FRAME_BLOCK,
+    GenerationState,
+    Generator,
+    PreparedBatch,
+    VocoderError,
+    _feature_list,
+    frame_blocks,
+)
 from vocoder.lpc import SynthesisFilter
 
 logger = logging.getLogger(__name__)
 
 _END = object()  # the last item of an utterance's queue
+# Frames of conditioning a job keeps (slot f % RING_FRAMES): what the next ticks read plus the
+# blocks being computed ahead, with room to spare (see frame_blocks).
+RING_FRAMES = 4 * FRAME_BLOCK
 
 
 @dataclass(eq=False)
@@ -40,16 +52,22 @@ class _Job:
     """One utterance in the running batch."""
 
     number: int
-    prepared: PreparedBatch  # batch of 1
+    features: np.ndarray  # (F, C) float32 conditioning, 0 frames without local conditioning
+    layer_bias: np.ndarray  # (1, L, G)
+    num_samples: int
     state: GenerationState  # batch of 1; the group's copy is the live one while it runs
     temperature: float
+    ring: np.ndarray  # (RING_FRAMES, L, G): gate projections of the frames around `time`
+    filters: np.ndarray | None  # (F, order + 1) excitation mode: filled block by block
     synthesis: SynthesisFilter | None  # excitation mode: the filter's memory between ticks
+    blocks: list[tuple[int, int]]  # frame blocks still to compute, in order
+    frames_ready: int = 0
     pieces: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     @property
-    def num_samples(self) -> int:
-        return int(self.prepared.num_samples[0])
+    def num_frames(self) -> int:
+        return len(self.features)
 
     @property
     def done(self) -> bool:
@@ -66,12 +84,23 @@ class _Group:
 
     @classmethod
     def of(cls, jobs: list[_Job]) -> "_Group":
-        return cls(jobs, _concat_prepared([j.prepared for j in jobs]),
-                   _concat_states([j.state for j in jobs]))
+        ring = np.stack([j.ring for j in jobs])  # (B, RING_FRAMES, L, G)
+        for row, job in enumerate(jobs):
+            job.ring = ring[row]  # blocks computed from now on land in the group's copy
+        prepared = PreparedBatch(
+            layer_bias=np.concatenate([j.layer_bias for j in jobs]),  # (B, L, G)
+            frame_projections=ring,
+            num_frames=np.array([j.num_frames for j in jobs], np.int64),
+            num_samples=np.array([j.num_samples for j in jobs], np.int64),  # capped per tick
+            filters=None)  # the synthesis filters run on the host, per utterance
+        state = GenerationState(*(np.concatenate([getattr(j.state, name) for j in jobs])
+                                  for name in _STATE_FIELDS))
+        return cls(jobs, prepared, state)
 
     def write_back(self) -> None:
         for row, job in enumerate(self.jobs):
             job.state = self.state.select(np.array([row]))
+            job.ring = job.ring.copy()
 
 
 class UtteranceStream:
@@ -149,21 +178,40 @@ class StreamingGenerator:
     def submit(self, features: np.ndarray | None, speaker: int | None, *, seed: int,
                temperature: float, num_samples: int | None = None) -> UtteranceStream:
         """Queue one utterance: (frames, C) conditioning (or ``num_samples`` without local
-        conditioning), a speaker index, its seed. Its audio comes from the returned stream."""
+        conditioning), a speaker index, its seed. Its audio comes from the returned stream.
+
+        The first block of its conditioning is computed here, the rest by the loop while the
+        utterance plays, so a long utterance starts as soon as a short one.
+        """
         generator = self.generator
-        prepared = generator.prepare(None if features is None else [features],
-                                     None if speaker is None else [speaker],
-                                     None if num_samples is None else [num_samples])
+        config = generator.config
         if not np.isfinite(temperature) or temperature < 0:
             raise VocoderError(f"temperature must be >= 0 (0 = argmax), got {temperature}")
-        synthesis = None
-        if prepared.filters is not None:
-            synthesis = SynthesisFilter(prepared.filters[0], generator.config.hop_length)
-        job = _Job(next(self._numbers), prepared, generator.init_state(1, [seed]),
-                   float(temperature), synthesis)
-        stream = UtteranceStream(job, generator.config.sample_rate)
+        if features is not None:
+            features = _checked_features(generator, features)
+            num_samples = len(features) * config.hop_length
+        # prepare() of no frames checks the speaker and gives the gate bias; the frames come
+        # block by block below
+        prepared = generator.prepare(None if features is None else [features[:0]],
+                                     None if speaker is None else [speaker],
+                                     None if features is not None else [num_samples])
+        if features is None:
+            features = np.zeros((0, 0), np.float32)
+        ring_frames = RING_FRAMES if config.cond_channels else 0
+        filters = synthesis = None
+        if config.lpc_order:
+            filters = np.zeros((max(len(features), 1), config.lpc_order + 1))
+            filters[:, 0] = 1.0  # the identity filter where there are no frames
+            synthesis = SynthesisFilter(filters, config.hop_length)
+        job = _Job(next(self._numbers), features, prepared.layer_bias, int(num_samples),
+                   generator.init_state(1, [seed]), float(temperature),
+                   np.zeros((ring_frames, config.layers, config.gate_channels), np.float32),
+                   filters, synthesis, frame_blocks(len(features)))
+        stream = UtteranceStream(job, config.sample_rate)
         if job.num_samples == 0:
             return stream
+        if job.blocks:
+            self._compute_block(job)
         with self._lock:
             self._pending.append(job)
             if self._worker is None:
@@ -172,6 +220,23 @@ class StreamingGenerator:
                 self._worker.start()
             self._wake.notify()
         return stream
+
+    def _compute_block(self, job: _Job) -> None:
+        start, end = job.blocks.pop(0)
+        projections, filters = self.generator.frame_block(job.features, start, end)
+        job.ring[np.arange(start, end) % len(job.ring)] = projections
+        if filters is not None:
+            job.filters[start:end] = filters
+        job.frames_ready = end
+
+    def _sample_limit(self, job: _Job) -> int:
+        """How far the job can run on the frames computed so far."""
+        if job.frames_ready >= job.num_frames:
+            return job.num_samples
+        generator = self.generator
+        # sample t reads frames t // hop + first_tap ... + taps - 1
+        reach = generator.first_tap + generator.upsample_taps.shape[1] - 1
+        return max(0, (job.frames_ready - reach) * generator.config.hop_length)
 
     # -- the loop thread -------------------------------------------------------------------
     def _serve(self) -> None:
@@ -222,15 +287,30 @@ class StreamingGenerator:
         return groups
 
     def _tick(self, groups: list[_Group], pool: ThreadPoolExecutor | None) -> None:
+        hop = self.generator.config.hop_length
+        for group in groups:
+            for row, job in enumerate(group.jobs):
+                group.prepared.num_samples[row] = min(job.num_samples, self._sample_limit(job))
+        # Conditioning blocks are computed alongside the sample loop, a block ahead of it.
+        behind = [job for group in groups for row, job in enumerate(group.jobs)
+                  if job.blocks and job.frames_ready
+                  - (int(group.state.time[row]) + self.tick_samples) // hop < FRAME_BLOCK]
+
         def run(group: _Group) -> np.ndarray:
             drawn, _ = self.generator.run(group.state, group.prepared, self.tick_samples,
                                           group.jobs[0].temperature)
-            return drawn  # (B, tick_samples), -1 past each utterance's end
+            return drawn  # (B, tick_samples), -1 past each utterance's (capped) end
 
-        if pool is None or len(groups) == 1:
+        if pool is None:
             results = [run(group) for group in groups]
+            for job in behind:
+                self._compute_block(job)
         else:
-            results = list(pool.map(run, groups))
+            futures = [pool.submit(run, group) for group in groups]
+            futures += [pool.submit(self._compute_block, job) for job in behind]
+            results = [future.result() for future in futures[:len(groups)]]
+            for future in futures[len(groups):]:
+                future.result()
         for group, drawn in zip(groups, results):
             for row, job in enumerate(group.jobs):
                 if job.cancelled.is_set():
@@ -244,20 +324,6 @@ class StreamingGenerator:
                     job.pieces.put(_END)
 
 
-def _concat_prepared(parts: list[PreparedBatch]) -> PreparedBatch:
-    frames = max(int(p.frame_projections.shape[1]) for p in parts)
-    projections = np.zeros((len(parts), frames, *parts[0].frame_projections.shape[2:]),
-                           np.float32)  # (B, F_max, L, G)
-    for row, part in enumerate(parts):
-        projections[row, :part.frame_projections.shape[1]] = part.frame_projections[0]
-    return PreparedBatch(
-        layer_bias=np.concatenate([p.layer_bias for p in parts]),  # (B, L, G)
-        frame_projections=projections,
-        num_frames=np.concatenate([p.num_frames for p in parts]),
-        num_samples=np.concatenate([p.num_samples for p in parts]),
-        filters=None)  # the filters run on the host, per utterance
-
-
-def _concat_states(parts: list[GenerationState]) -> GenerationState:
-    return GenerationState(*(np.concatenate([getattr(p, name) for p in parts])
-                             for name in _STATE_FIELDS))
+def _checked_features(generator: Generator, features: np.ndarray) -> np.ndarray:
+    """One utterance's conditioning, checked as ``Generator.prepare`` checks it."""
+    return _feature_list([features], generator.config.cond_channels)[0]
