@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from frontend.conditioning import conditioning_channels, wavenet_conditioning
+from frontend.conditioning import wavenet_conditioning
 from frontend.features import (
     FrontendError,
     Frontend,
@@ -31,17 +31,14 @@ from frontend.features import (
     frame_features,
     phoneme_features,
 )
-from frontend.phonemes import inventory
 from frontend.prosody import (
     predict_durations,
     predict_f0,
     prosody_from_tensors,
-    read_prosody_tensors,
 )
 from tts.voice import Speaker, VoiceError, VoiceSpec, bundled_voice_dir, read_voice
 from vocoder.generate import Generator
 from vocoder.config import WaveNetConfig
-from vocoder.io import read_wavenet_tensors
 
 logger = logging.getLogger(__name__)
 
@@ -78,37 +75,20 @@ class Synthesizer:
     def __init__(self, voice: VoiceSpec, *, threads: int | None = None):
         self.voice = voice
         self.threads = threads or _thread_count()
-        frontend = voice.frontend
-        if frontend.get("phoneme_inventory") != inventory():
-            raise VoiceError(
-                f"{voice.directory}: the voice was trained with a different phoneme inventory "
-                "than this version of tts uses; retrain or re-export it with this version")
-        self.frontend = Frontend(frontend.get("backend", "cmudict"),
-                                 language=frontend.get("language", "en-us"))
-        conditioning = voice.conditioning
-        if int(conditioning["channels"]) != conditioning_channels():
-            raise VoiceError(
-                f"{voice.directory}: the voice expects {conditioning['channels']} conditioning "
-                f"channels but this frontend builds {conditioning_channels()}; retrain the voice")
-        self.log_f0_mean = float(conditioning["log_f0_mean"])
-        self.log_f0_std = float(conditioning["log_f0_std"])
+        # read_voice has checked that this version can run the voice (inventory, channels).
+        self.frontend = Frontend(voice.frontend.backend, language=voice.frontend.language)
+        self.log_f0_mean = voice.conditioning.log_f0_mean
+        self.log_f0_std = voice.conditioning.log_f0_std
         # numpy networks from the safetensors weights: synthesis never imports torch.
         self.duration_model = prosody_from_tensors(
-            "duration", voice.model_config("duration"),
-            read_prosody_tensors("duration", voice.weights_path("duration")))
+            "duration", voice.model_config("duration"), voice.tensors("duration"))
         self.pitch_model = prosody_from_tensors(
-            "pitch", voice.model_config("pitch"),
-            read_prosody_tensors("pitch", voice.weights_path("pitch")))
+            "pitch", voice.model_config("pitch"), voice.tensors("pitch"))
         wavenet_config = WaveNetConfig.from_dict(voice.model_config("wavenet"))
-        if wavenet_config.sample_rate != voice.sample_rate or \
-                wavenet_config.hop_length != voice.hop_length:
-            raise VoiceError(f"{voice.directory}: the WaveNet's sample rate/hop do not match "
-                             "voice.json; re-export the voice")
         self.generator = Generator.from_tensors(
-            wavenet_config, read_wavenet_tensors(wavenet_config, voice.weights_path("wavenet")),
-            weights_dtype=voice.synthesis.get("weights_dtype", "float32"))
-        self.temperature = float(voice.synthesis.get("temperature", 1.0))
-        self.sentence_pause_s = float(voice.synthesis.get("sentence_pause_s", 0.15))
+            wavenet_config, voice.tensors("wavenet"), weights_dtype=voice.synthesis.weights_dtype)
+        self.temperature = voice.synthesis.temperature
+        self.sentence_pause_s = voice.synthesis.sentence_pause_s
         self._speakers = voice.speakers
         self._speaker_index = {s.id: s.index for s in self._speakers}
 
@@ -196,7 +176,7 @@ class Synthesizer:
                 f"{len(conditioning)} arrays, {len(speaker_indices)} speakers, {len(seeds)} seeds")
         if not conditioning:
             return []
-        channels = int(self.voice.conditioning["channels"])
+        channels = self.voice.conditioning.channels
         conditioning = [np.asarray(f, np.float32) for f in conditioning]
         for features in conditioning:
             if features.ndim != 2 or features.shape[1] != channels:
@@ -210,7 +190,13 @@ class Synthesizer:
             conditioning, [int(i) for i in speaker_indices],
             temperature=self.temperature if temperature is None else temperature,
             seed=list(seeds), threads=min(self.threads, len(conditioning)))
-        return [np.clip(a, -1.0, 1.0).astype(np.float32) for a in audio]
+        return [np.clip(a * self._output_gain(i), -1.0, 1.0).astype(np.float32)
+                for a, i in zip(audio, speaker_indices)]
+
+    def _output_gain(self, speaker_index: int) -> float:
+        """The factor every sample of this speaker is multiplied by before the clip: the
+        voice's one output level (``tts.level``); 1.0 for a voice without measured levels."""
+        return self.voice.output_gain(int(speaker_index))
 
     # -- whole pipeline ----------------------------------------------------------------------
     def stream(self, text: str, speaker: str | None = None, *, seed: int = 0,

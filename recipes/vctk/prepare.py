@@ -26,15 +26,17 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import ctypes
 import dataclasses
 import fcntl
 import functools
 import json
 import logging
+import multiprocessing
 import os
 import re
+import signal
 import sys
-import tempfile
 import unicodedata
 import warnings
 import zlib
@@ -45,6 +47,8 @@ from typing import Any
 
 import numpy as np
 from tqdm import tqdm
+
+from tts_common.files import atomic_open
 
 logger = logging.getLogger("recipes.vctk.prepare")
 
@@ -149,16 +153,8 @@ WRITTEN_BY = {"wav": 1, "align": 2, "f0": 3, "phone_feats": 4, "cond": 5}
 def _atomic(path: Path) -> Iterator[Any]:
     """A binary handle on a hidden temporary file that replaces ``path`` only when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as handle:  # .NAME.XXXXXXXX.tmp: what _remove_stale_temporaries finds
+        yield handle
 
 
 def save_npy_atomic(path: Path, array: np.ndarray) -> None:
@@ -774,6 +770,21 @@ def _guarded(function: Callable[..., Any], item: Item, *args: Any) -> tuple[Item
     return item, result, None
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: the kernel kills this worker when the run that started it dies.
+
+    A worker of a run killed with ``kill -9`` would otherwise wait forever for more work while
+    holding (a copy of) the run's descriptor of ``.prepare.lock``, so no rerun could start.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if multiprocessing.get_start_method() == "fork" and os.getppid() != parent_pid:
+        os._exit(1)  # the run died before the line above took effect
+
+
 def run_parallel(
     description: str, function: Callable[..., Any], items: list[Item], config: PrepareConfig,
     *args: Any,
@@ -804,7 +815,8 @@ def run_parallel(
                 record(*_guarded(function, item, *args))
             return results, failures
         crashed: list[Item] = []
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=config.jobs)
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=config.jobs, initializer=_die_with_parent, initargs=(os.getpid(),))
         try:
             futures = {pool.submit(_guarded, function, item, *args): item for item in items}
             for future in concurrent.futures.as_completed(futures):
@@ -821,7 +833,9 @@ def run_parallel(
                            "process each", len(crashed))
         for item in crashed:
             # A fresh process per suspect finds the file that kills it and spares the others.
-            with concurrent.futures.ProcessPoolExecutor(max_workers=1) as single:
+            with concurrent.futures.ProcessPoolExecutor(
+                    max_workers=1, initializer=_die_with_parent,
+                    initargs=(os.getpid(),)) as single:
                 try:
                     record(*single.submit(_guarded, function, item, *args).result())
                 except concurrent.futures.process.BrokenProcessPool:
