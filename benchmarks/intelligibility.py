@@ -200,7 +200,7 @@ def check_heldout_unseen(sentences: Sequence[str], corpus: PreparedCorpus) -> No
 def check_conditioning_compatible(synth: Synthesizer, corpus: PreparedCorpus) -> None:
     stats, voice = corpus.stats, synth.voice
     for key, expected in (("sample_rate", voice.sample_rate), ("hop_length", voice.hop_length),
-                          ("cond_channels", int(voice.conditioning["channels"]))):
+                          ("cond_channels", voice.conditioning.channels)):
         if stats.get(key) != expected:
             raise BenchmarkError(f"{corpus.directory / 'stats.json'}: {key} is {stats.get(key)!r} "
                                  f"but the voice has {expected}: not a corpus for this voice")
@@ -217,7 +217,7 @@ def copy_conditioning(synth: Synthesizer, corpus: PreparedCorpus,
     prep_f0 = corpus.stats.get("log_f0", {})
     voice_f0 = synth.voice.conditioning
     prep_mean, prep_std = float(prep_f0.get("mean", math.nan)), float(prep_f0.get("std", math.nan))
-    voice_mean, voice_std = float(voice_f0["log_f0_mean"]), float(voice_f0["log_f0_std"])
+    voice_mean, voice_std = voice_f0.log_f0_mean, voice_f0.log_f0_std
     if not (math.isclose(prep_mean, voice_mean, abs_tol=1e-9)
             and math.isclose(prep_std, voice_std, abs_tol=1e-9)):
         # cond files were normalized with the corpus's statistics, the voice with its own.
