@@ -169,14 +169,18 @@ def test_short_sentences_are_not_split_and_phrases_know_their_line():
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_mid_stream_stops_at_once_and_leaves_no_file(tiny_voice, tmp_path, sig):
-    out = tmp_path / "out.wav"
-    text = "This is a long text that keeps the vocoder busy for a while. " * 40
+    out_dir, text_file = tmp_path / "out", tmp_path / "long.txt"
+    out_dir.mkdir()
+    text_file.write_text("This is a long text that keeps the vocoder busy for a while. " * 2000)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tts", "say", text, "--voice", str(tiny_voice), "-o", str(out)],
-        stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+        [sys.executable, "-m", "tts", "say", "-f", str(text_file), "--voice", str(tiny_voice),
+         "-o", str(out_dir / "out.wav")], stderr=subprocess.PIPE, env=env, cwd=out_dir)
     try:
-        time.sleep(8.0)  # loaded and generating
+        deadline = time.monotonic() + 60
+        while not list(out_dir.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the hidden temporary appears once audio is being written
+        time.sleep(1.0)
         assert process.poll() is None, process.stderr.read().decode()
         sent = time.monotonic()
         process.send_signal(sig)
@@ -186,9 +190,9 @@ def test_a_signal_mid_stream_stops_at_once_and_leaves_no_file(tiny_voice, tmp_pa
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode != 0
+    assert process.returncode == (130 if sig == signal.SIGINT else 143)
     assert stopped < 2.0, f"took {stopped:.2f} s to stop"  # generous for a loaded CI machine
-    assert list(tmp_path.iterdir()) == [], "a file was left behind"
+    assert list(out_dir.iterdir()) == [], "a file was left behind"
 
 
 @pytest.mark.parametrize("lpc_order", [0, 8])
@@ -208,3 +212,26 @@ def test_conditioning_blocks_equal_the_whole_utterance(lpc_order):
         np.testing.assert_allclose(projections.reshape(end - start, -1), whole[start:end],
                                    rtol=1e-5, atol=1e-5)
         assert (filters is None) == (lpc_order == 0)
+
+
+def test_say_reports_a_bad_last_line_before_any_audio(tiny_voice, tmp_path):
+    text = "\n".join(f"Sentence number {i} reads well." for i in range(1, 400))
+    (tmp_path / "story.txt").write_text(text + "\nThe end {HH AH0.\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "tts", "say", "-f", "story.txt", "--voice", str(tiny_voice),
+         "-o", "story.wav"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tts: error: line 400: unbalanced '{'")
+    assert "The end {HH AH0." in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["story.txt"]
+
+
+@pytest.mark.parametrize("option", [["--speed", "0"], ["--temperature", "0"],
+                                    ["--pitch", "30"]])
+def test_say_rejects_bad_controls_before_loading_the_voice(tmp_path, option):
+    result = subprocess.run(
+        [sys.executable, "-m", "tts", "say", "Hello.", "--voice", str(tmp_path / "missing"),
+         *option], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert "must be between" in result.stderr and "voice" not in result.stderr
