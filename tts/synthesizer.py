@@ -15,8 +15,11 @@ synthesis from a prepared corpus's ground truth).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +30,13 @@ from frontend.conditioning import wavenet_conditioning
 from frontend.features import (
     FrontendError,
     Frontend,
+    Phrase,
     Utterance,
     frame_features,
     phoneme_features,
 )
+from frontend.lexicon import Lexicon
+from frontend.phonemes import PAUSE, SILENCE
 from frontend.prosody import (
     predict_durations,
     predict_f0,
@@ -38,11 +44,27 @@ from frontend.prosody import (
 )
 from tts.voice import Speaker, VoiceError, VoiceSpec, bundled_voice_dir, read_voice
 from vocoder.generate import Generator
+from vocoder.stream import StreamingGenerator, UtteranceStream
 from vocoder.config import WaveNetConfig
 
 logger = logging.getLogger(__name__)
 
 _VCTK_ALIAS = re.compile(r"^VCTK_", re.IGNORECASE)
+
+# The limits of the controls, for every layer of the API (plan, vocode, stream, the CLI).
+SPEED_LIMITS = (0.25, 4.0)
+PITCH_LIMITS = (-24.0, 24.0)  # semitones
+PITCH_RANGE_LIMITS = (0.0, 4.0)
+# A WaveNet sampled at low temperature falls silent (always the likeliest sample), and above
+# ~1.2 the noise floor rises until it clips.
+TEMPERATURE_LIMITS = (0.1, 1.2)
+DEFAULT_CHUNK_SECONDS = 0.25  # stream(): the largest piece handed out at once
+CHUNK_SECONDS_LIMITS = (0.001, 60.0)
+PHRASE_PAUSE_S = 0.08  # between the phrases of a long sentence (sentences: the voice's pause)
+# How many utterances stream() keeps planned and generating ahead of the one it is playing:
+# enough for every core, few enough that memory stays bounded for any length of text.
+LOOKAHEAD_PER_THREAD = 2
+ANALYSIS_WINDOW_PHONEMES = 400  # phoneme_prosody: longer utterances go in windows of this size
 
 
 class SynthesisError(ValueError):
@@ -72,11 +94,13 @@ def _thread_count() -> int:
 class Synthesizer:
     """A loaded voice, ready to speak. Safe to share between threads: calls keep no state."""
 
-    def __init__(self, voice: VoiceSpec, *, threads: int | None = None):
+    def __init__(self, voice: VoiceSpec, *, threads: int | None = None,
+                 lexicon: str | Path | Lexicon | None = None):
         self.voice = voice
         self.threads = threads or _thread_count()
         # read_voice has checked that this version can run the voice (inventory, channels).
-        self.frontend = Frontend(voice.frontend.backend, language=voice.frontend.language)
+        self.frontend = Frontend(voice.frontend.backend, language=voice.frontend.language,
+                                 lexicon=lexicon)  # a user lexicon overrides the voice's G2P
         self.log_f0_mean = voice.conditioning.log_f0_mean
         self.log_f0_std = voice.conditioning.log_f0_std
         # numpy networks from the safetensors weights: synthesis never imports torch.
@@ -91,6 +115,8 @@ class Synthesizer:
         self.sentence_pause_s = voice.synthesis.sentence_pause_s
         self._speakers = voice.speakers
         self._speaker_index = {s.id: s.index for s in self._speakers}
+        self._engine: StreamingGenerator | None = None  # made on the first stream()
+        self._engine_lock = threading.Lock()
 
     # -- construction --------------------------------------------------------------------
     @classmethod
@@ -139,6 +165,7 @@ class Synthesizer:
     def plan(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
              pitch: float = 0.0, pitch_range: float = 1.0) -> SentencePlan:
         """Predict durations and F0 for one sentence and build the WaveNet's conditioning."""
+        check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range)
         phone_feats = phoneme_features(utterance)  # (N, D)
         durations = predict_durations(self.duration_model, phone_feats, speaker_index,
                                       speed=speed)  # (N,)
@@ -148,6 +175,31 @@ class Synthesizer:
         conditioning = wavenet_conditioning(frame_feats, f0_hz, voiced,
                                             self.log_f0_mean, self.log_f0_std)  # (T, C)
         return SentencePlan(utterance, speaker_index, durations, f0_hz, voiced, conditioning)
+
+    def phoneme_prosody(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
+                        pitch: float = 0.0, pitch_range: float = 1.0
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Per phoneme: predicted duration (frames) and mean F0 over its voiced frames (Hz, 0
+        when unvoiced), what ``tts analyze --speaker`` shows.
+
+        The same as ``plan`` for a sentence; a longer utterance goes in windows of at most
+        ``ANALYSIS_WINDOW_PHONEMES`` cut at pauses, so memory stays bounded for any length.
+        """
+        check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range)
+        phone_feats = phoneme_features(utterance)  # (N, D)
+        durations, f0_means = [], []
+        for start, end in _windows(utterance.phonemes, ANALYSIS_WINDOW_PHONEMES):
+            window = phone_feats[start:end]  # (n, D)
+            frames = predict_durations(self.duration_model, window, speaker_index, speed=speed)
+            f0_hz, voiced = predict_f0(self.pitch_model, frame_features(window, frames),
+                                       speaker_index, pitch_shift_semitones=pitch,
+                                       pitch_range=pitch_range)  # (T,), (T,)
+            ends = np.cumsum(frames)
+            for first, last in zip(ends - frames, ends):
+                mask = voiced[first:last]
+                f0_means.append(float(f0_hz[first:last][mask].mean()) if mask.any() else 0.0)
+            durations.append(frames)
+        return np.concatenate(durations), np.asarray(f0_means)
 
     # -- layer 3: conditioning → audio -------------------------------------------------------
     def vocode(self, plans: list[SentencePlan], *, seeds: list[int],
@@ -186,6 +238,7 @@ class Synthesizer:
             if not 0 <= int(index) < len(self._speakers):
                 raise SynthesisError(f"speaker index {index} is out of range: this voice has "
                                      f"{len(self._speakers)} speakers")
+        check_controls(temperature=temperature)
         audio = self.generator.generate(
             conditioning, [int(i) for i in speaker_indices],
             temperature=self.temperature if temperature is None else temperature,
@@ -199,58 +252,159 @@ class Synthesizer:
         return self.voice.output_gain(int(speaker_index))
 
     # -- whole pipeline ----------------------------------------------------------------------
-    def stream(self, text: str, speaker: str | None = None, *, seed: int = 0,
+    def parse(self, text: str) -> list[Phrase]:
+        """Normalize and check all of ``text`` (no pronunciation yet): one Phrase per sentence,
+        several for a long one. Raises SynthesisError naming the line of the first problem."""
+        if not isinstance(text, str) or not text.strip():
+            raise SynthesisError("text is empty: give some words to say")
+        try:
+            return self.frontend.phrases(text)
+        except FrontendError as exc:
+            raise SynthesisError(str(exc)) from None
+
+    def stream(self, text: str | list[Phrase], speaker: str | None = None, *, seed: int = 0,
                speed: float = 1.0, pitch: float = 0.0, pitch_range: float = 1.0,
-               temperature: float | None = None,
+               temperature: float | None = None, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
-        """Yield one float32 chunk per sentence, in order, in bounded memory.
+        """Yield float32 chunks of at most ``chunk_seconds`` while the WaveNet makes them.
 
-        The first sentence is generated alone so that audio starts as soon as possible; later
-        sentences go in batches of ``threads`` so that every core works. Sentence ``i`` uses
-        seed ``seed + i`` whatever the batching, so the audio is the same either way.
+        Everything is checked when this is called, before any audio: the controls, the speaker
+        and the whole text (``parse``; ``text`` may also be what ``parse`` returned). The chunks, joined, are exactly ``synthesize``'s audio:
+        utterance ``i`` (a sentence, or a phrase of a long one) is sampled with seed
+        ``seed + i``, whatever else is generated at the same time, and pauses are chunks of
+        zeros. A few utterances are planned ahead and generated at once on every core
+        (``StreamingGenerator``, shared with concurrent calls), so memory stays bounded for any
+        length of text. ``progress`` is called with 1 per phrase done. Closing the iterator
+        stops the generation.
         """
-        self._check_controls(speed, pitch, pitch_range, temperature)
+        check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range,
+                       temperature=temperature, chunk_seconds=chunk_seconds)
         speaker_index = self.speaker_index(speaker)
-        pause = np.zeros(int(round(self.sentence_pause_s * self.sample_rate)), np.float32)
-        batch: list[SentencePlan] = []
-        first_batch_done = False
-        sentence = 0
+        phrases = text if isinstance(text, list) else self.parse(text)
+        return self._stream(phrases, speaker_index, seed=seed, speed=speed, pitch=pitch,
+                            pitch_range=pitch_range,
+                            temperature=self.temperature if temperature is None else temperature,
+                            chunk_samples=max(1, int(chunk_seconds * self.sample_rate)),
+                            progress=progress)
 
-        def flush() -> Iterator[np.ndarray]:
-            nonlocal sentence
-            seeds = [seed + sentence + i for i in range(len(batch))]
-            for chunk in self.vocode(batch, seeds=seeds, temperature=temperature):
-                yield chunk if sentence == 0 else np.concatenate([pause, chunk])
-                sentence += 1
+    def _stream(self, phrases: list[Phrase], speaker_index: int, *, seed: int, speed: float,
+                pitch: float, pitch_range: float, temperature: float, chunk_samples: int,
+                progress: Callable[[int], None] | None) -> Iterator[np.ndarray]:
+        engine = self._streaming_generator()
+        upcoming = iter(phrases)
+        in_flight: deque[tuple[UtteranceStream, int]] = deque()  # (audio, pause before it)
+        lookahead = LOOKAHEAD_PER_THREAD * self.threads
+        index = 0  # utterances submitted: utterance i has seed + i
+        previous: Phrase | None = None
+        gain = self._output_gain(speaker_index)
+
+        def submit_next() -> bool:
+            nonlocal index, previous
+            for phrase in upcoming:
+                utterance = self.frontend.phrase_utterance(phrase)
+                if utterance is None:
+                    if progress is not None:
+                        progress(1)
+                    continue
+                plan = self.plan(utterance, speaker_index, speed=speed, pitch=pitch,
+                                 pitch_range=pitch_range)
+                pause = 0
+                if previous is not None:
+                    pause_s = self.sentence_pause_s if previous.sentence_end else PHRASE_PAUSE_S
+                    pause = int(round(pause_s * self.sample_rate))
+                audio = engine.submit(plan.conditioning, speaker_index, seed=seed + index,
+                                      temperature=temperature)
+                in_flight.append((audio, pause))
+                index += 1
+                previous = phrase
+                return True
+            return False
+
+        try:
+            submit_next()
+            while in_flight:
+                audio, pause = in_flight[0]
+                for start in range(0, pause, chunk_samples):
+                    yield np.zeros(min(chunk_samples, pause - start), np.float32)
+                for chunk in self._chunks(audio, chunk_samples, gain):
+                    yield chunk
+                    # plan the next utterances while this one plays
+                    while len(in_flight) < lookahead and submit_next():
+                        pass
+                in_flight.popleft()
                 if progress is not None:
                     progress(1)
-            batch.clear()
+                while len(in_flight) < lookahead and submit_next():
+                    pass
+        finally:
+            for audio, _ in in_flight:
+                audio.close()
 
-        for utterance in self.phonemize(text):
-            batch.append(self.plan(utterance, speaker_index, speed=speed, pitch=pitch,
-                                   pitch_range=pitch_range))
-            if len(batch) >= (self.threads if first_batch_done else 1):
-                first_batch_done = True
-                yield from flush()
-        if batch:
-            yield from flush()
+    @staticmethod
+    def _chunks(audio: UtteranceStream, chunk_samples: int, gain: float
+                ) -> Iterator[np.ndarray]:
+        """The stream's pieces regrouped: whatever is ready, up to ``chunk_samples`` at a time,
+        waiting only when nothing is (so a slow reader gets full chunks, a fast one at once)."""
+        buffered: list[np.ndarray] = []
+        size = 0
+        while True:
+            if size < chunk_samples:
+                piece = audio.ready() if size else next(audio, None)
+                if piece is not None:
+                    buffered.append(piece)
+                    size += len(piece)
+                    continue
+            if not size:
+                return
+            joined = np.concatenate(buffered) if len(buffered) > 1 else buffered[0]
+            # the same arithmetic as vocode_conditioning's, sample for sample
+            yield np.clip(joined[:chunk_samples] * gain, -1.0, 1.0).astype(np.float32)
+            rest = joined[chunk_samples:]
+            buffered, size = ([rest], len(rest)) if len(rest) else ([], 0)
+
+    def _streaming_generator(self) -> StreamingGenerator:
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = StreamingGenerator(self.generator, threads=self.threads)
+            return self._engine
 
     def synthesize(self, text: str, speaker: str | None = None, *, seed: int = 0,
                    speed: float = 1.0, pitch: float = 0.0, pitch_range: float = 1.0,
                    temperature: float | None = None) -> np.ndarray:
         """The whole text as one float32 array in [-1, 1] at ``sample_rate``."""
         chunks = list(self.stream(text, speaker, seed=seed, speed=speed, pitch=pitch,
-                                  pitch_range=pitch_range, temperature=temperature))
+                                  pitch_range=pitch_range, temperature=temperature,
+                                  chunk_seconds=CHUNK_SECONDS_LIMITS[1]))
         return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
-    @staticmethod
-    def _check_controls(speed: float, pitch: float, pitch_range: float,
-                        temperature: float | None) -> None:
-        if not (np.isfinite(speed) and 0.25 <= speed <= 4.0):
-            raise SynthesisError(f"speed must be between 0.25 and 4, got {speed}")
-        if not (np.isfinite(pitch) and -24 <= pitch <= 24):
-            raise SynthesisError(f"pitch shift must be between -24 and 24 semitones, got {pitch}")
-        if not (np.isfinite(pitch_range) and 0 <= pitch_range <= 4):
-            raise SynthesisError(f"pitch range must be between 0 and 4, got {pitch_range}")
-        if temperature is not None and not (np.isfinite(temperature) and temperature >= 0):
-            raise SynthesisError(f"temperature must be >= 0, got {temperature}")
+
+def _windows(phonemes: list[str], limit: int) -> Iterator[tuple[int, int]]:
+    """[start, end) ranges of at most ``limit`` phonemes, each ending after a pause if it can."""
+    start = 0
+    while len(phonemes) - start > limit:
+        pauses = [i for i in range(start + limit // 2, start + limit)
+                  if phonemes[i] in (PAUSE, SILENCE)]
+        end = (pauses[-1] + 1) if pauses else start + limit
+        yield start, end
+        start = end
+    yield start, len(phonemes)
+
+
+def _check_range(name: str, value: float | None, limits: tuple[float, float], unit: str = ""
+                 ) -> None:
+    if value is None:
+        return
+    low, high = limits
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+        raise SynthesisError(f"{name} must be between {low:g} and {high:g}{unit}, got {value!r}")
+
+
+def check_controls(*, speed: float | None = None, pitch: float | None = None,
+                   pitch_range: float | None = None, temperature: float | None = None,
+                   chunk_seconds: float | None = None) -> None:
+    """Raise SynthesisError for a control outside its limits (None: not given)."""
+    _check_range("speed", speed, SPEED_LIMITS)
+    _check_range("pitch shift", pitch, PITCH_LIMITS, " semitones")
+    _check_range("pitch range", pitch_range, PITCH_RANGE_LIMITS)
+    _check_range("temperature", temperature, TEMPERATURE_LIMITS)
+    _check_range("chunk_seconds", chunk_seconds, CHUNK_SECONDS_LIMITS)
