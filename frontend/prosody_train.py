@@ -31,9 +31,7 @@ import dataclasses
 import json
 import logging
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +47,7 @@ from frontend.prosody import (
     DurationConfig, DurationModel, PitchConfig, PitchModel, ProsodyError, expected_feature_dim,
     load_duration_model, load_pitch_model, predict_durations, predict_f0, save_prosody,
 )
+from tts_common.checkpoints import CheckpointError, read_checkpoint, write_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -345,15 +344,7 @@ def torch_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp_name)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+_CHECKPOINT_KEYS = ("model", "optimizer", "step", "best", "model_config")
 
 
 def _lr_at(step: int, config: TrainConfig) -> float:
@@ -430,9 +421,16 @@ def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
     checkpoint = None
     if checkpoint_path.is_file():
         try:
-            checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+            checkpoint = read_checkpoint(checkpoint_path)  # its SHA-256 verified
+        except CheckpointError as exc:
+            raise ProsodyError(f"cannot resume: {exc}; delete it to start over") from None
+        missing = [key for key in _CHECKPOINT_KEYS if key not in checkpoint]
+        if missing:
+            raise ProsodyError(f"cannot resume from {checkpoint_path}: it has no "
+                               f"{', '.join(repr(k) for k in missing)}; delete it to start over")
+        try:
             model_config = type(model_config)(**checkpoint["model_config"])
-        except (RuntimeError, OSError, EOFError, KeyError, TypeError) as exc:
+        except TypeError as exc:
             raise ProsodyError(f"cannot resume from {checkpoint_path} ({exc}): delete it to "
                                "start over") from None
         logger.info("resuming %s from step %d", checkpoint_path, checkpoint["step"])
@@ -520,11 +518,11 @@ def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationCon
             if record["valid_loss"] < best["valid_loss"]:
                 best = record
                 save_prosody(model, run_dir / "best")
-            _atomic_torch_save({
+            write_checkpoint(checkpoint_path, {
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
                 "best": best, "model_config": dataclasses.asdict(model_config),
                 "train_config": dataclasses.asdict(train_config),
-            }, checkpoint_path)
+            })
     model.eval()
     return best
 

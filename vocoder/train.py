@@ -52,6 +52,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from tts_common.checkpoints import CheckpointError, read_checkpoint, write_checkpoint
 from vocoder.data import IGNORE_INDEX, StepBatchSampler, WaveNetDataset, read_corpus_info
 from vocoder.model import WaveNet, WaveNetConfig
 from vocoder.lpc import LPCSpec
@@ -326,40 +327,34 @@ def compute_losses(model: nn.Module, mel: MelSpectrogram | None, batch: dict[str
 
 # ----------------------------------------------------------------------------- checkpoints
 def save_checkpoint(path: str | Path, state: dict) -> None:
-    """``torch.save`` to a temporary file, fsync, then rename: ``path`` is always complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    """``torch.save`` with a SHA-256 of the contents, atomically: ``path`` is always complete."""
+    write_checkpoint(path, state)
+
+
+# What exporting (or initializing from) a checkpoint reads, and what resuming it reads.
+_EMA_KEYS = ("ema", "model_config")
+_RESUME_KEYS = ("model", "ema", "optimizer", "step", "rng", "mel_bands", "model_config")
+
+
+def _require_keys(checkpoint: dict, path: Path, keys: tuple[str, ...]) -> None:
+    missing = [key for key in keys if key not in checkpoint]
+    if missing:
+        raise TrainingError(f"{path} has no {', '.join(repr(k) for k in missing)}: it is "
+                            "incomplete or was not written by vocoder.train; use another "
+                            "checkpoint or --out directory")
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """A training checkpoint, read without unpickling arbitrary objects."""
+    """A training checkpoint, its SHA-256 verified, read without unpickling arbitrary objects."""
     path = Path(path)
     if not path.is_file():
         raise TrainingError(f"no training checkpoint at {path}: train first (python -m "
                             "vocoder.train --prep PREP --out EXP)")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many kinds; all mean "unreadable"
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TrainingError(f"cannot read checkpoint {path} ({first_line}); it is not a "
-                            "training checkpoint of this program, or it is damaged") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        state = read_checkpoint(path)
+    except CheckpointError as exc:
+        raise TrainingError(str(exc)) from None
+    if state.get("format") != CHECKPOINT_FORMAT:
         raise TrainingError(f"{path} is not a WaveNet training checkpoint (format "
                             f"{CHECKPOINT_FORMAT}); use another --out directory")
     return state
@@ -381,8 +376,9 @@ def check_same_shape(checkpoint: dict, model_config: WaveNetConfig, mel_bands: i
             "with its own settings, or train into a new --out directory")
 
 
-def ema_wavenet_from_checkpoint(checkpoint: dict) -> WaveNet:
+def ema_wavenet_from_checkpoint(checkpoint: dict, path: Path | None = None) -> WaveNet:
     """The EMA WaveNet of a training checkpoint (without the training-only head)."""
+    _require_keys(checkpoint, path or Path("the checkpoint"), _EMA_KEYS)
     wavenet = WaveNet(WaveNetConfig.from_dict(checkpoint["model_config"]))
     prefix = "wavenet."
     wavenet.load_state_dict({key[len(prefix):]: value for key, value in checkpoint["ema"].items()
@@ -427,10 +423,20 @@ def export_ema(exp_dir: str | Path, out_dir: str | Path,
     with ``envelope_exp``, its envelope network replaces the WaveNet's (``graft_envelope``)."""
     from vocoder.io import save_wavenet
 
-    wavenet = ema_wavenet_from_checkpoint(load_checkpoint(Path(exp_dir) / CHECKPOINT_NAME))
+    def finite_ema(exp: str | Path) -> WaveNet:
+        path = Path(exp) / CHECKPOINT_NAME
+        wavenet = ema_wavenet_from_checkpoint(load_checkpoint(path), path)
+        bad = [name for name, value in wavenet.state_dict().items()
+               if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+        if bad:
+            raise TrainingError(f"{path}: the EMA weights are not finite (NaN or inf in "
+                                f"{len(bad)} tensors, e.g. {bad[0]}): export an earlier "
+                                "checkpoint, or retrain with a lower lr")
+        return wavenet
+
+    wavenet = finite_ema(exp_dir)
     if envelope_exp is not None:
-        donor = ema_wavenet_from_checkpoint(load_checkpoint(Path(envelope_exp) / CHECKPOINT_NAME))
-        wavenet = graft_envelope(wavenet, donor)
+        wavenet = graft_envelope(wavenet, finite_ema(envelope_exp))
     save_wavenet(wavenet, out_dir, storage_dtype)
     return wavenet
 
@@ -690,7 +696,7 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
     checkpoint_path = out_dir / CHECKPOINT_NAME
     if distributed.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for stale in out_dir.glob(f".{CHECKPOINT_NAME}.tmp-*"):  # left by a killed write
+        for stale in out_dir.glob(f".{CHECKPOINT_NAME}.*.tmp"):  # left by a killed write
             stale.unlink(missing_ok=True)
     model_config = corpus_model_config(model_config, config.prep_dir)
     context = conditioning_reach(model_config) if config.context_frames < 0 else \
@@ -704,6 +710,7 @@ def _train(config: TrainConfig, model_config: WaveNetConfig, device: torch.devic
     mel_fft = model_config.mel_fft if model_config.lpc_order else config.aux_mel_fft
     checkpoint = load_checkpoint(checkpoint_path) if checkpoint_path.exists() else None
     if checkpoint is not None:
+        _require_keys(checkpoint, checkpoint_path, _RESUME_KEYS)
         check_same_shape(checkpoint, model_config, head_bands, checkpoint_path)
     start_step = int(checkpoint["step"]) if checkpoint is not None else 0
     if distributed.world_size > 1:
