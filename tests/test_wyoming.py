@@ -21,7 +21,7 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
-from tts.serving import pcm16
+from tts.serving import SynthesisPool, pcm16
 from tts.synthesizer import Synthesizer
 from tts.wyoming_service import WyomingConfig, run_wyoming
 
@@ -38,16 +38,21 @@ def _free_port() -> int:
 
 
 def with_service(synth, scenario, **config):
-    """Run the service on a free port, then ``scenario(client_factory)``; stop the service."""
+    """Run the service on a free port, then ``scenario(client_factory, pool)``; stop the
+    service."""
 
     async def main():
         port = _free_port()
         started = asyncio.Event()
+        pool = SynthesisPool(4, 4)
         service = asyncio.create_task(run_wyoming(
-            synth, WyomingConfig(uri=f"tcp://127.0.0.1:{port}", **config), started))
+            synth, WyomingConfig(uri=f"tcp://127.0.0.1:{port}", **config), started, pool))
         await asyncio.wait_for(started.wait(), 30)
         try:
-            return await scenario(lambda: AsyncTcpClient("127.0.0.1", port, read_timeout=60))
+            connect = lambda: AsyncTcpClient("127.0.0.1", port, read_timeout=60)  # noqa: E731
+            if scenario.__code__.co_argcount == 2:
+                return await scenario(connect, pool)
+            return await scenario(connect)
         finally:
             service.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -142,3 +147,29 @@ def test_bad_requests_get_an_error_event_and_the_connection_stays_usable(synth):
     assert "empty" in empty.text
     assert "100" in too_long.text
     assert np.frombuffer(b"".join(c.audio for c in chunks), "<i2").size > 0
+
+
+def test_a_client_leaving_mid_stream_stops_its_generation(synth):
+    long_text = "The cat sat on the mat and looked at the door. " * 60
+
+    async def scenario(connect, pool):
+        client = connect()
+        await client.connect()
+        await client.write_event(Synthesize(text=long_text).event())
+        assert AudioStart.is_type((await client.read_event()).type)
+        assert AudioChunk.is_type((await client.read_event()).type)
+        await client.disconnect()
+        for _ in range(600):
+            if not pool.active:
+                break
+            await asyncio.sleep(0.05)
+        stats = dict(pool.stats())
+        # the service goes on serving
+        async with connect() as again:
+            await again.write_event(Synthesize(text="Hello.").event())
+            _, chunks = await read_utterance(again)
+        return stats, chunks
+
+    stats, chunks = with_service(synth, scenario)
+    assert stats["active"] == 0 and stats["stopped"] == 1 and stats["completed"] == 0
+    assert b"".join(c.audio for c in chunks) == pcm16(synth.synthesize("Hello.", None, seed=0))

@@ -404,9 +404,11 @@ def serve(config: ServerConfig, voice: str | None = None) -> None:
     if config.host not in ("127.0.0.1", "localhost", "::1") and not config.api_key:
         logger.warning("listening on %s without --api-key: anyone who can reach this port "
                        "can use the server", config.host)
+    # uvicorn's own lines (where it listens) at the default level; one line per request
+    # only when asked for (-v).
+    verbose = logging.getLogger().getEffectiveLevel() <= logging.INFO
     uvicorn.run(create_app(synth, config), host=config.host, port=config.port,
-                log_level=logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower(),
-                timeout_graceful_shutdown=5)
+                log_level="info", access_log=verbose, timeout_graceful_shutdown=5)
 
 
 @contextlib.contextmanager

@@ -52,14 +52,14 @@ class WyomingConfig:
 
 def wyoming_info(synth: Synthesizer) -> Info:
     voice = synth.voice
-    name = str(voice.data.get("name") or "wavenet-tts")
-    language = str(voice.data.get("language") or "en-us")
+    name = voice.name or "wavenet-tts"
+    language = voice.frontend.language
     attribution = Attribution(name="wavenet-tts", url="")
     speakers = [TtsVoiceSpeaker(name=speaker) for speaker in synth.speakers]
     return Info(tts=[TtsProgram(
         name="wavenet-tts", description="WaveNet text-to-speech", attribution=attribution,
         installed=True, version=__version__, supports_synthesize_streaming=True,
-        voices=[TtsVoice(name=name, description=str(voice.data.get("description") or name),
+        voices=[TtsVoice(name=name, description=voice.description or name,
                          attribution=attribution, installed=True, version=__version__,
                          languages=[language], speakers=speakers)])])
 
@@ -157,15 +157,17 @@ class TtsEventHandler(AsyncEventHandler):
 
 
 async def run_wyoming(synth: Synthesizer, config: WyomingConfig,
-                      started: asyncio.Event | None = None) -> None:
-    """Serve until cancelled. ``started`` is set once the server listens (for tests)."""
-    pool = SynthesisPool(config.max_concurrent, config.max_queue)
+                      started: asyncio.Event | None = None,
+                      pool: SynthesisPool | None = None) -> None:
+    """Serve until cancelled. ``started`` is set once the server listens; ``pool`` (made in
+    this event loop) lets the caller watch the streams (tests)."""
+    pool = pool or SynthesisPool(config.max_concurrent, config.max_queue)
     info = wyoming_info(synth)
     server = AsyncServer.from_uri(config.uri)
     factory = partial(TtsEventHandler, synth=synth, pool=pool, config=config, info=info)
     try:
         await server.start(factory)
-        logger.warning("Wyoming TTS service listening on %s", config.uri)
+        logger.info("Wyoming TTS service listening on %s", config.uri)
         if started is not None:
             started.set()
         await asyncio.Event().wait()
