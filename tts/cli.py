@@ -401,60 +401,6 @@ def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, nam
 @click.option("--voice", type=click.Path(), help="Voice directory (default: the bundled voice).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0: every interface; then set --api-key).")
-@click.option("--port", type=click.IntRange(0, 65535), default=5002, show_default=True)
-@click.option("--max-text", type=click.IntRange(1), default=4096, show_default=True,
-              help="Most characters of text one request may send (413 beyond).")
-@click.option("--api-key", envvar="TTS_API_KEY", default=None,
-              help="Require 'Authorization: Bearer KEY' on every endpoint but /health "
-                   "(or set TTS_API_KEY).")
-@click.option("--cors", "cors_origins", multiple=True, metavar="ORIGIN",
-              help="Allow browser pages from ORIGIN to call the API (repeatable); none by "
-                   "default.")
-@click.option("--max-concurrent", type=click.IntRange(1), default=8, show_default=True,
-              help="Requests generating at once (batched together by the synthesizer).")
-@click.option("--max-queue", type=click.IntRange(0), default=16, show_default=True,
-              help="Requests waiting for a free slot; beyond that: 503 with Retry-After.")
-def server_command(voice: str | None, host: str, port: int, max_text: int,
-                   api_key: str | None, cors_origins: tuple[str, ...], max_concurrent: int,
-                   max_queue: int) -> None:
-    """Serve the voice over HTTP: a web page, Coqui's /api/tts and OpenAI's /v1/audio/speech.
-
-    \b
-    Examples:
-      tts server                                   # http://127.0.0.1:5002/
-      curl -o hi.wav 'http://127.0.0.1:5002/api/tts?text=Hello.&speaker_id=p225'
-    """
-    from tts.server import ServerConfig, serve
-
-    serve(ServerConfig(host=host, port=port, max_text=max_text, api_key=api_key or None,
-                       cors_origins=list(cors_origins), max_concurrent=max_concurrent,
-                       max_queue=max_queue), voice)
-
-
-@cli.command("wyoming")
-@click.option("--uri", default="tcp://127.0.0.1:10200", show_default=True,
-              help="Where to listen: tcp://HOST:PORT, unix://PATH or stdio://.")
-@click.option("--voice", type=click.Path(), help="Voice directory (default: the bundled voice).")
-@click.option("--max-text", type=click.IntRange(1), default=4096, show_default=True,
-              help="Most characters of text one synthesize request may send.")
-@click.option("--max-concurrent", type=click.IntRange(1), default=8, show_default=True,
-              help="Requests generating at once (batched together by the synthesizer).")
-def wyoming_command(uri: str, voice: str | None, max_text: int, max_concurrent: int) -> None:
-    """Serve the voice to Home Assistant over the Wyoming protocol.
-
-    In Home Assistant: Settings → Devices & services → Add integration → Wyoming Protocol,
-    with this machine's host and the port of --uri (10200).
-    """
-    from tts.wyoming_service import WyomingConfig, serve_wyoming
-
-    serve_wyoming(WyomingConfig(uri=uri, max_text=max_text, max_concurrent=max_concurrent),
-                  voice)
-
-
-@cli.command("server")
-@click.option("--voice", type=click.Path(), help="Voice directory (default: the bundled voice).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (0.0.0.0: every interface; then set --api-key).")
 @click.option("--port", type=click.IntRange(1, 65535), default=5002, show_default=True)
 @click.option("--max-text", type=click.IntRange(1), default=4096, show_default=True,
               help="Most characters of text one request may send (413 beyond).")
