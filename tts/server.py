@@ -343,6 +343,9 @@ class TTSServer:
         except ServerBusy as exc:
             raise RequestError(503, str(exc),
                                {"Retry-After": str(self.config.retry_after_s)}) from None
+        if await request.is_disconnected():  # it left while waiting in the queue
+            job.close()
+            return Response(status_code=204)
         try:
             first = await job.next()  # bad arguments surface here, before any byte is sent
         except SynthesisError as exc:
