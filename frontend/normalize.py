@@ -131,6 +131,27 @@ def _fold_character(char: str) -> str:
     return base if base.isascii() and base.strip() else " "
 
 
+def unspeakable_characters(text: str) -> list[str]:
+    """The runs of characters that ``normalize_text`` drops (other scripts, emoji), each once.
+
+    So that callers can say what was skipped: normalization itself stays silent.
+    """
+    text = unicodedata.normalize("NFKC", text.translate(_BEFORE_NFKC)).translate(_AFTER_NFKC)
+    runs: dict[str, None] = {}
+    for match in _UNSPEAKABLE.finditer(_CONTROL.sub(" ", text)):
+        run = ""
+        for char in match.group():
+            folded = _fold_character(char)
+            if folded == " " and not char.isspace():
+                run += char
+            elif folded and run:  # "" (a zero-width joiner) keeps an emoji sequence together
+                runs[run] = None
+                run = ""
+        if run:
+            runs[run] = None
+    return list(runs)
+
+
 def _clean_unicode(text: str) -> str:
     text = _VULGAR_FRACTION.sub(
         lambda m: " " + unicodedata.normalize("NFKC", m.group()).replace("⁄", "/") + " ", text)

@@ -14,6 +14,7 @@ into ``tmp_path`` before changing anything).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -64,3 +65,13 @@ def tiny_voice(tiny_prepared, tmp_path_factory) -> Path:
           WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
                         skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4))
     return export_voice(tiny_prepared, prosody_exp, wavenet_exp, root / "voice", name="tiny")
+
+
+@pytest.fixture
+def umask_022():
+    """Run the test under umask 022 (what most systems use), whatever the session's is."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)

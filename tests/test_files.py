@@ -15,15 +15,6 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-@pytest.fixture
-def umask_022():
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
-
-
 def test_new_file_gets_the_mode_open_would_give(tmp_path, umask_022):
     with atomic_file(tmp_path / "out.bin") as tmp:
         tmp.write_bytes(b"data")

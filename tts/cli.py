@@ -6,9 +6,15 @@ traceback. Set ``TTS_DEBUG=1`` to see the traceback of an unexpected error.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import errno
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -55,7 +61,7 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
     """
     import json
 
-    from frontend.features import Frontend, FrontendError
+    from frontend.features import NO_SPEAKABLE_WORDS, Frontend, FrontendError
 
     if (text is None) == (path is None):
         raise click.UsageError("give either TEXT or -f FILE")
@@ -83,13 +89,16 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
         return table
 
     if text is not None:
-        click.echo(render(frontend.utterance(text)))
-        return
-    with click.open_file(path, encoding="utf-8") as stream:
         try:
-            lines = stream.read().splitlines()
-        except UnicodeDecodeError:
-            raise CliError(f"{path} is not UTF-8 text") from None
+            utterance = frontend.utterance(text)
+        except FrontendError as exc:
+            if str(exc) == NO_SPEAKABLE_WORDS and backend == "cmudict":
+                raise CliError(f"{exc} (for other scripts use --backend espeak with their "
+                               "--language)") from None
+            raise
+        click.echo(render(utterance))
+        return
+    lines = _read_text_file(path).splitlines()
     for number, line in enumerate(lines, start=1):
         try:
             utterance = frontend.utterance(line)
@@ -106,17 +115,10 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
 
 def _prosody_summary(synth, utterance, speaker_index: int) -> dict:
     """Per phoneme: predicted duration in ms and mean F0 over its voiced frames (0: unvoiced)."""
-    import numpy as np
-
-    plan = synth.plan(utterance, speaker_index)
+    durations, f0 = synth.phoneme_prosody(utterance, speaker_index)
     frame_ms = 1000.0 * synth.voice.hop_length / synth.sample_rate
-    ends = np.cumsum(plan.durations)
-    f0 = []
-    for start, end in zip(ends - plan.durations, ends):
-        voiced = plan.voiced[start:end]
-        f0.append(round(float(plan.f0_hz[start:end][voiced].mean()), 1) if voiced.any() else 0.0)
-    return {"durations_ms": [round(float(d) * frame_ms, 1) for d in plan.durations],
-            "f0_hz": f0}
+    return {"durations_ms": [round(float(d) * frame_ms, 1) for d in durations],
+            "f0_hz": [round(float(f), 1) for f in f0]}
 
 
 @cli.command("align")
@@ -152,11 +154,7 @@ def align_command(audio: str, transcript: str | None, transcript_file: str | Non
     if (transcript is None) == (transcript_file is None):
         raise click.UsageError("give the transcript either as TRANSCRIPT or with -t FILE")
     if transcript_file is not None:
-        with click.open_file(transcript_file, encoding="utf-8") as stream:
-            try:
-                transcript = stream.read()
-            except UnicodeDecodeError:
-                raise CliError(f"{transcript_file} is not UTF-8 text") from None
+        transcript = _read_text_file(transcript_file)
     if plot_path is not None:
         suffix = os.path.splitext(plot_path)[1].lower()
         if suffix not in (".png", ".pdf", ".svg"):
@@ -201,22 +199,46 @@ AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 DEFAULT_OUTPUT = "tts_output.wav"  # what Coqui's `tts` writes when no output is named
 
 
+_BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _read_text_file(source: str) -> str:
+    """The text of a file ('-': stdin), decoded by its byte-order mark or as UTF-8.
+
+    Refuses binary files instead of reading garbage; a missing or unreadable file is one line.
+    """
+    name = "stdin" if source == "-" else source
+    try:
+        with click.open_file(source, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise CliError(f"cannot read {name}: {exc.strerror or exc}") from None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError:
+                raise CliError(f"{name} starts with a {encoding} byte-order mark but is not "
+                               f"{encoding} text: convert it (e.g. iconv -t utf-8)") from None
+    if b"\x00" in data:
+        raise CliError(f"{name} is a binary file, not text: give a UTF-8 text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{name} is not UTF-8 text: convert it (e.g. iconv -t utf-8)") from None
+
+
 def _read_text_input(text: str | None, path: str | None) -> str:
-    """TEXT, '-' for stdin, or -f FILE; refuses binary files instead of reading garbage."""
+    """TEXT, '-' for stdin, or -f FILE (see _read_text_file)."""
     if (text is None) == (path is None):
         raise click.UsageError("give the text to say as TEXT, '-' (stdin) or -f FILE")
     if text is not None and text != "-":
         return text
-    source = path if path is not None else "-"
-    with click.open_file(source, "rb") as stream:
-        data = stream.read()
-    name = "stdin" if source == "-" else source
-    if b"\x00" in data:
-        raise CliError(f"{name} is a binary file, not text: give a UTF-8 text file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CliError(f"{name} is not UTF-8 text: convert it (e.g. iconv -t utf-8)") from None
+    return _read_text_file(path if path is not None else "-")
 
 
 def _check_output_path(output: str) -> Path:
@@ -225,7 +247,8 @@ def _check_output_path(output: str) -> Path:
         raise CliError(f"output {output}: use a .wav or .flac file name, or '-' for stdout")
     if path.is_dir():
         raise CliError(f"output {output} is a directory: give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
+    # A symlink's target is what gets written (and a temporary beside it), so check there.
+    parent = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
     if not parent.is_dir():
         raise CliError(f"cannot write {output}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -233,10 +256,30 @@ def _check_output_path(output: str) -> Path:
     return path
 
 
-def _load_synthesizer(voice: str | None):
+def _require_training_extra(command: str) -> None:
+    """Training commands need torch, which synthesis does not (it is the [train] extra)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise CliError(f"{command} needs PyTorch, which this installation lacks (synthesis runs "
+                       "without it): pip install 'wavenet-tts[train]'")
+
+
+def _load_synthesizer(voice: str | None, *, lexicon: str | None = None):
     from tts.synthesizer import Synthesizer
 
-    return Synthesizer.from_pretrained(voice)
+    return Synthesizer.from_pretrained(voice, lexicon=lexicon)
+
+
+def _warn_unspeakable(content: str, shown: int = 8) -> None:
+    """One warning line naming what the frontend will drop (other scripts, emoji)."""
+    from frontend.normalize import unspeakable_characters
+
+    runs = unspeakable_characters(content)
+    if runs:
+        more = f" and {len(runs) - shown} more" if len(runs) > shown else ""
+        listed = ", ".join(run[:20] for run in runs[:shown])
+        click.echo(f"tts: warning: skipping what cannot be spoken: {listed}{more}", err=True)
 
 
 @cli.command()
@@ -259,9 +302,11 @@ def _load_synthesizer(voice: str | None):
               help="Sampling temperature of the WaveNet (default: the voice's).")
 @click.option("--raw", is_flag=True,
               help="Write 16-bit PCM frames (no header) as each sentence is ready.")
+@click.option("--lexicon", type=click.Path(dir_okay=False),
+              help="User lexicon ('word PH1 PH2 ...' per line), overrides the G2P.")
 def say(text: str | None, path: str | None, speaker: str | None, output: str | None,
         voice: str | None, seed: int, speed: float, pitch: float, pitch_range: float,
-        temperature: float | None, raw: bool) -> None:
+        temperature: float | None, raw: bool, lexicon: str | None) -> None:
     """Speak TEXT (or -f FILE, or '-' for stdin) into a sound file.
 
     \b
@@ -270,28 +315,29 @@ def say(text: str | None, path: str | None, speaker: str | None, output: str | N
       tts say -f story.txt -o story.flac --speed 1.1
       tts say "Streaming." -o - --raw | aplay -r 16000 -f S16_LE -c 1
     """
-    import numpy as np
-
-    from frontend.normalize import split_sentences
-
     content = _read_text_input(text, path)
     if not content.strip():
         raise CliError("the text is empty: give some words to say")
+    _warn_unspeakable(content)
     output = output if output is not None else DEFAULT_OUTPUT
     to_stdout = output == "-"
     if raw and not to_stdout:
         raise CliError("--raw writes headerless PCM to stdout: use it with -o -")
     target = None if to_stdout else _check_output_path(output)
-    synth = _load_synthesizer(voice)
+    from tts.synthesizer import check_controls
+
+    check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range, temperature=temperature)
+    synth = _load_synthesizer(voice, lexicon=lexicon)
     synth.speaker_index(speaker)  # an unknown speaker fails before any work
+    phrases = synth.parse(content)  # so does a bad line anywhere in the text
 
     show_progress = sys.stderr.isatty()
     bar = None
     if show_progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(split_sentences(content)), unit="sentence", file=sys.stderr)
-    chunks = synth.stream(content, speaker, seed=seed, speed=speed, pitch=pitch,
+        bar = tqdm(total=len(phrases), unit="phrase", file=sys.stderr)
+    chunks = synth.stream(phrases, speaker, seed=seed, speed=speed, pitch=pitch,
                           pitch_range=pitch_range, temperature=temperature,
                           progress=bar.update if bar is not None else None)
     try:
@@ -299,6 +345,8 @@ def say(text: str | None, path: str | None, speaker: str | None, output: str | N
             _write_stdout(chunks, synth.sample_rate, raw)
         else:
             _write_file_atomic(target, chunks, synth.sample_rate)
+        if bar is not None:  # sentences without words are skipped, so the count may fall short
+            bar.update(bar.total - bar.n)
     finally:
         if bar is not None:
             bar.close()
@@ -312,16 +360,39 @@ def _pcm16(chunk) -> bytes:
     return (np.clip(chunk, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
 
 
+def _detach_stdout() -> None:
+    """Point fd 1 at /dev/null, so that flushing what is still buffered at exit cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _write_stdout(chunks, sample_rate: int, raw: bool) -> None:
+    """WAV (or with ``raw`` headerless PCM, sentence by sentence) to stdout.
+
+    A reader that goes away (``| head -c 100``) ends `tts` quietly with status 0, as other
+    Unix tools do; a full disk is one line.
+    """
     import io
 
     import soundfile as sf
 
-    stdout = click.get_binary_stream("stdout")
+    stdout = sys.stdout.buffer
+
+    def emit(data: bytes) -> None:
+        try:
+            stdout.write(data)
+            stdout.flush()
+        except BrokenPipeError:
+            _detach_stdout()
+            raise click.exceptions.Exit(0) from None
+        except OSError as exc:
+            _detach_stdout()
+            raise CliError(f"cannot write to stdout: {_os_reason(exc)}") from None
+
     if raw:
         for chunk in chunks:
-            stdout.write(_pcm16(chunk))
-            stdout.flush()
+            emit(_pcm16(chunk))
         return
     # A WAV header holds the length, so the whole file is assembled first (use --raw to stream).
     buffer = io.BytesIO()
@@ -329,28 +400,120 @@ def _write_stdout(chunks, sample_rate: int, raw: bool) -> None:
                       format="WAV") as sound:
         for chunk in chunks:
             sound.write(chunk)
-    stdout.write(buffer.getvalue())
-    stdout.flush()
+    emit(buffer.getvalue())
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    return (exc.strerror or str(exc)).lower() if exc.errno else str(exc)
+
+
+def _disk_full(directory: Path) -> bool:
+    """Whether ``directory``'s file system has (almost) no room left for us."""
+    try:
+        info = os.statvfs(directory)
+    except OSError:
+        return False
+    free = (info.f_bfree if os.geteuid() == 0 else info.f_bavail) * info.f_frsize
+    return free < 64 * 1024
 
 
 def _write_file_atomic(target: Path, chunks, sample_rate: int) -> None:
-    """Stream sentences into a hidden temp file beside TARGET; rename only once complete."""
-    import tempfile
+    """Stream sentences into a hidden temp file beside TARGET; rename only once complete.
 
+    The file gets the mode open() would give (or keeps the mode of the file it replaces), a
+    symlink's target is written, and SIGTERM/SIGINT remove the temporary (see _StopOnSignal).
+    """
     import soundfile as sf
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                    dir=target.parent if str(target.parent) else ".")
-    os.close(fd)
+    from tts_common.files import atomic_file
+
+    context = click.get_current_context(silent=True)
+    stopper = context.find_object(_StopOnSignal) if context is not None else None
     try:
-        with sf.SoundFile(tmp_name, "w", samplerate=sample_rate, channels=1, subtype="PCM_16",
-                          format=AUDIO_FORMATS[target.suffix.lower()]) as sound:
-            for chunk in chunks:
-                sound.write(chunk)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        with atomic_file(target, suffix=".part",
+                         temporaries=stopper.temporaries if stopper else None) as tmp:
+
+            def checked(call):
+                try:
+                    return call()
+                except RuntimeError:  # libsndfile says only "System error." for a full disk
+                    if _disk_full(tmp.parent):
+                        raise OSError(errno.ENOSPC, "no space left on device") from None
+                    raise
+
+            sound = checked(lambda: sf.SoundFile(
+                tmp, "w", samplerate=sample_rate, channels=1, subtype="PCM_16",
+                format=AUDIO_FORMATS[target.suffix.lower()]))
+            try:
+                for chunk in chunks:
+                    checked(lambda: sound.write(chunk))
+            finally:
+                checked(sound.close)
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        raise CliError(f"cannot write {target}: {_os_reason(exc)}") from None
+
+
+class _StopOnSignal:
+    """SIGTERM and SIGINT end `tts` at once with one line, removing the files being written.
+
+    Python runs signal handlers only in the main thread and only between bytecodes, and the
+    main thread may be inside a numba loop that does not come back for seconds: so the signal
+    is read from a wakeup pipe by a thread of its own, which removes the temporaries and exits.
+    """
+
+    EXITS = {signal.SIGINT: ("interrupted", 130), signal.SIGTERM: ("terminated", 143)}
+
+    def __init__(self) -> None:
+        self.temporaries: set[Path] = set()  # in-progress outputs (see tts_common.files)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers can only be set from the main thread
+            return
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        previous = {signum: signal.signal(signum, _ignore_signal) for signum in self.EXITS}
+        previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        watcher = threading.Thread(target=self._watch, args=(read_fd,), daemon=True,
+                                   name="tts-signals")
+        watcher.start()
+        try:
+            yield
+        finally:
+            signal.set_wakeup_fd(previous_fd)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            os.close(write_fd)  # the watcher reads end-of-file and returns
+            watcher.join()
+
+    def _watch(self, read_fd: int) -> None:
+        try:
+            while data := os.read(read_fd, 1):
+                if data[0] in self.EXITS:
+                    self._stop(data[0])
+        finally:
+            os.close(read_fd)
+
+    def _stop(self, signum: int) -> None:
+        import shutil
+
+        for path in list(self.temporaries):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        name, code = self.EXITS[signum]
+        os.write(2, f"tts: {name}\n".encode())
+        os._exit(code)  # not sys.exit: worker threads mid-sentence would delay it
+
+
+def _ignore_signal(signum, frame) -> None:
+    """The Python-level handler: the work is done by _StopOnSignal's watcher thread."""
 
 
 @cli.command()
@@ -390,6 +553,7 @@ def speakers(voice: str | None, as_json: bool) -> None:
 def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, name: str,
                          temperature: float, envelope: str | None) -> None:
     """Assemble a voice directory (voice.json + safetensors) from trained checkpoints."""
+    _require_training_extra("export-voice")
     from tts.voice import export_voice
 
     directory = export_voice(prep, prosody, wavenet, output, name=name, temperature=temperature,
@@ -457,8 +621,12 @@ def wyoming_command(uri: str, voice: str | None, max_text: int, max_concurrent: 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: turns every expected failure into one line on stderr."""
+    stopper = _StopOnSignal()
     try:
-        cli.main(args=argv, prog_name="tts", standalone_mode=False)
+        with stopper.installed():
+            code = cli.main(args=argv, prog_name="tts", standalone_mode=False, obj=stopper)
+        if isinstance(code, int) and code:  # a command that ended with ctx.exit(code)
+            sys.exit(code)
     except click.exceptions.Abort:
         click.echo("tts: aborted", err=True)
         sys.exit(130)
