@@ -234,3 +234,15 @@ def test_say_with_a_user_lexicon(tiny_voice, tmp_path, capsys):
     expected = synth.synthesize("zorblax", seed=0)
     assert written.shape == expected.shape
     np.testing.assert_allclose(written, expected, atol=1.5 / 32767)  # 16-bit rounding
+
+
+def test_no_click_api_that_click_9_removes():
+    """click.get_binary_stream/get_text_stream are deprecated and go away in Click 9."""
+    import ast
+
+    removed = {"get_binary_stream", "get_text_stream"}
+    uses = [f"{path.relative_to(REPO)}:{node.lineno}"
+            for path in sorted((REPO / "tts").rglob("*.py"))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Attribute) and node.attr in removed]
+    assert uses == []
