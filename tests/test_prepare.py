@@ -308,7 +308,7 @@ def test_unusable_corpus_fails_with_one_clear_line(case: str, tiny_corpus: Path,
             expected = "speaker-info.txt not found"
         elif case == "no audio dir":
             shutil.rmtree(corpus / "wav48_silence_trimmed")
-            expected = "no VCTK audio"
+            expected = "no audio in"
         else:
             extra, expected = ["--speakers", "p999"], "p999"
     result = run_cli(str(corpus), str(tmp_path / "prep"), *extra)

@@ -92,6 +92,9 @@ class PrepareConfig:
     min_seconds: float = 0.3  # after trimming
     max_seconds: float = 30.0
     min_english_fraction: float = 0.5  # of transcript words that CMUdict knows
+    # Samples at or above 0.99 of full scale: flite's renders have none, a clipped recording's
+    # flat tops leave a run of them even after resampling.
+    max_clipped_fraction: float = 0.001
     progress: bool = True  # tqdm bars on stderr
 
 
@@ -286,8 +289,9 @@ def _find_root(corpus_dir: Path) -> tuple[Path, str]:
             if (root / audio_dir).is_dir():
                 return root, layout
     raise PrepareError(
-        f"no VCTK audio in {corpus_dir}: expected wav48_silence_trimmed/ (VCTK 0.92) or wav48/ "
-        "(VCTK 0.80) next to txt/ and speaker-info.txt"
+        f"no audio in {corpus_dir}: expected NAME.wav + NAME.txt pairs (or one sub-folder of "
+        "them per speaker), LJSpeech's metadata.csv + wavs/, or a VCTK release "
+        "(wav48_silence_trimmed/ or wav48/ next to txt/ and speaker-info.txt)"
     )
 
 
@@ -309,8 +313,21 @@ def _audio_files(speaker_dir: Path, layout: str, mic: str) -> tuple[dict[str, Pa
 
 
 def scan_corpus(config: PrepareConfig) -> Corpus:
-    """Find the layout, the speakers and every (recording, transcript) pair to prepare."""
-    root, layout = _find_root(Path(config.corpus_dir))
+    """Find the layout, the speakers and every (recording, transcript) pair to prepare.
+
+    VCTK (0.92, 0.80, the demo corpus), LJSpeech (metadata.csv + wavs/) or a plain folder of
+    NAME.wav + NAME.txt (optionally one sub-folder per speaker): see recipes/corpora.py.
+    """
+    from recipes.corpora import detect_layout, scan_layout
+
+    corpus_dir = Path(config.corpus_dir)
+    try:
+        root, layout = _find_root(corpus_dir)
+    except PrepareError:
+        other = detect_layout(corpus_dir) if corpus_dir.is_dir() else None
+        if other is None:
+            raise
+        return scan_layout(other, corpus_dir, config)
     speakers = parse_speaker_info(root / "speaker-info.txt")
     audio_root, text_root = root / _AUDIO_DIRS[layout], root / "txt"
     if not text_root.is_dir():
@@ -385,6 +402,10 @@ def prepare_audio(item: Item, config: PrepareConfig) -> str | None:
         return f"{seconds:.1f} s long after trimming (limit {config.max_seconds} s): split it"
     if float(np.abs(audio).max()) < 1e-3:
         return "the recording is silent (peak below -60 dBFS)"
+    clipped = float(np.mean(np.abs(audio) >= 0.99))
+    if clipped > config.max_clipped_fraction:
+        return (f"the recording is clipped ({100 * clipped:.2f}% of samples at full scale): "
+                "record it again at a lower level")
     write_wav_atomic(output_path(config.prep_dir, "wav", item), audio, SAMPLE_RATE)
     return None
 
