@@ -201,6 +201,8 @@ def test_unknown_speaker_is_400_listing_the_valid_ids(server, path):
     ({"input": TEXT, "voice": "p225", "speed": 10}, 400, "speed"),
     ({"input": TEXT, "voice": "p225", "pitch": 99}, 400, "pitch"),
     ({"input": 42, "voice": "p225"}, 400, "string"),
+    ({"input": TEXT, "voice": "p225", "seed": 10**30}, 400, "seed"),
+    ({"input": TEXT, "voice": "p225", "seed": "x"}, 400, "seed"),
     ({"input": TEXT, "voice": "p225", "stream_format": "sse"}, 400, "sse"),
     (["not", "an", "object"], 400, "object"),
 ])

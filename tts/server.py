@@ -54,6 +54,7 @@ WEB_ASSETS = {
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 PUBLIC_PATHS = frozenset({"/health", *WEB_ASSETS})
+MAX_SEED = 2**31 - 1
 
 
 @dataclass
@@ -322,6 +323,8 @@ class TTSServer:
         if len(speech.text) > self.config.max_text:
             raise RequestError(413, f"text is {len(speech.text)} characters; this server "
                                     f"takes at most {self.config.max_text} (--max-text)")
+        if not 0 <= speech.seed <= MAX_SEED:
+            raise RequestError(400, f"seed must be between 0 and {MAX_SEED}, got {speech.seed}")
         if speech.audio_format not in AUDIO_FORMATS:
             raise RequestError(400, f"unknown response_format {speech.audio_format!r}: use one "
                                     f"of {', '.join(sorted(AUDIO_FORMATS))}")
