@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from tqdm import tqdm
 from recipes.demo.flite import SAMPLE_RATE as FLITE_SAMPLE_RATE
 from recipes.demo.flite import parse_flite_args, render
 from recipes.demo.sentences import training_sentences
+from tts_common.files import atomic_file
 
 logger = logging.getLogger(__name__)
 
@@ -180,9 +180,8 @@ def parse_speaker_info_line(line: str) -> dict[str, str] | None:
 
 def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """``write(tmp_path)`` then rename, so that ``path`` is either absent or complete."""
-    tmp = path.with_name(path.name + ".partial")
-    write(tmp)
-    os.replace(tmp, path)
+    with atomic_file(path, suffix=".partial") as tmp:  # a killed run's are removed on rerun
+        write(tmp)
 
 
 def _write_text(path: Path, text: str) -> None:
