@@ -173,3 +173,38 @@ def test_a_client_leaving_mid_stream_stops_its_generation(synth):
     stats, chunks = with_service(synth, scenario)
     assert stats["active"] == 0 and stats["stopped"] == 1 and stats["completed"] == 0
     assert b"".join(c.audio for c in chunks) == pcm16(synth.synthesize("Hello.", None, seed=0))
+
+
+def test_tts_wyoming_command_serves_the_bundled_voice():
+    import subprocess
+    import sys
+
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "tts", "wyoming", "--uri",
+                                f"tcp://127.0.0.1:{port}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    async def describe_when_up():
+        for _ in range(480):
+            assert process.poll() is None, process.stdout.read().decode()
+            try:
+                async with AsyncTcpClient("127.0.0.1", port, read_timeout=60) as client:
+                    await client.write_event(Describe().event())
+                    info = Info.from_event(await client.read_event())
+                    await client.write_event(Synthesize(
+                        text="Hello.", voice=SynthesizeVoice(name="p227")).event())
+                    return info, await read_utterance(client)
+            except OSError:
+                await asyncio.sleep(0.25)
+        pytest.fail("tts wyoming did not start in 120 s")
+
+    try:
+        info, (start, chunks) = asyncio.run(describe_when_up())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    speakers = [s.name for s in info.tts[0].voices[0].speakers]
+    assert len(speakers) == 10 and speakers[0] == "p225"
+    audio = np.frombuffer(b"".join(c.audio for c in chunks), "<i2") / 32768.0
+    assert start.rate == 16000 and 0.2 < len(audio) / 16000 < 3.0
+    assert np.sqrt(np.mean(audio ** 2)) > 0.01  # speech, not silence

@@ -58,7 +58,8 @@ async function loadSpeakers() {
   select.replaceChildren(...speakers.map((info) => {
     const option = document.createElement("option");
     option.value = info.id;
-    option.textContent = info.id + (info.gender ? " (" + info.gender + ")" : "");
+    const traits = [info.gender, info.accent].filter(Boolean).join(", ");
+    option.textContent = info.id + (traits ? " (" + traits + ")" : "");
     return option;
   }));
   showSpeakerInfo();
