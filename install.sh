@@ -25,4 +25,5 @@ python -m pip install -q "torch==2.13.0"
 python -m pip install -q -e ".[test]"
 # pyenv installs console scripts behind shims that only appear after a rehash.
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+python -m tts.warmup  # compiles and caches the numba kernels now, not on the first `tts say`
 echo "install.sh: done" >&2

@@ -28,8 +28,6 @@ import dataclasses
 import json
 import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from frontend.phonemes import inventory
+from tts_common.files import atomic_file
 from tts_common.numpy_nn import conv1d_same, conv1d_taps, sigmoid
 
 if TYPE_CHECKING:
@@ -169,14 +168,16 @@ def prosody_tensor_shapes(kind: str, config: Any, num_speakers: int
 # the networks in numpy, for synthesis
 #
 # One sequence at a time (what synthesis predicts), so there is no padding: every layer sees
-# what the torch model sees for a lone sequence. Weights are kept under their state-dict names.
+# what the torch model sees for a lone sequence. Weights are kept under their state-dict names,
+# in float64: the products then give the same result whatever the BLAS's thread count (see
+# tts_common.numpy_nn), and the outputs are the torch model's to float32 rounding.
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     # nn.LayerNorm over the channels (eps 1e-5, biased variance): (T, C) → (T, C)
     mean = x.mean(axis=-1, keepdims=True)
     variance = np.square(x - mean).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + np.float32(1e-5)) * weight + bias
+    return (x - mean) / np.sqrt(variance + 1e-5) * weight + bias
 
 
 def _linear(x: np.ndarray, layer: dict[str, np.ndarray]) -> np.ndarray:
@@ -190,20 +191,20 @@ def _gru_direction(x: np.ndarray, layer: dict[str, np.ndarray], suffix: str,
     b_hh = layer[f"bias_hh{suffix}"]
     half = w_hh.shape[0]
     from_input = x @ layer[f"weight_ih{suffix}"].T + layer[f"bias_ih{suffix}"]  # (T, 3 half)
-    h = np.zeros(half, np.float32)
-    out = np.empty((len(x), half), np.float32)
+    h = np.zeros(half)
+    out = np.empty((len(x), half))
     for t in (range(len(x) - 1, -1, -1) if reverse else range(len(x))):
         from_state = h @ w_hh + b_hh  # (3 half,)
         reset = sigmoid(from_input[t, :half] + from_state[:half])
         update = sigmoid(from_input[t, half:2 * half] + from_state[half:2 * half])
         candidate = np.tanh(from_input[t, 2 * half:] + reset * from_state[2 * half:])
-        h = (np.float32(1.0) - update) * candidate + update * h
+        h = (1.0 - update) * candidate + update * h
         out[t] = h
     return out
 
 
 class _Network:
-    """A prosody network's weights (numpy float32, state-dict names) and its normalization."""
+    """A prosody network's weights (numpy float64, state-dict names) and its normalization."""
 
     kind = ""
     # Never in training mode; the attribute lets code that checks a torch model's mode check
@@ -212,7 +213,7 @@ class _Network:
 
     def __init__(self, config: DurationConfig | PitchConfig, tensors: dict[str, np.ndarray]):
         self.config = config
-        self.tensors = {name: np.array(value, np.float32) for name, value in tensors.items()}
+        self.tensors = {name: np.array(value, np.float64) for name, value in tensors.items()}
         self.target_mean = self.tensors["target_mean"]  # (speakers,)
         self.target_std = self.tensors["target_std"]
 
@@ -226,14 +227,14 @@ class _Network:
         normalized = (features - t["feature_mean"]) / t["feature_std"]
         embedding = np.broadcast_to(t["speaker_embedding.weight"][speaker],
                                     (len(features), self.config.speaker_dim))
-        return np.concatenate([normalized, embedding], axis=1).astype(np.float32)
+        return np.concatenate([normalized, embedding], axis=1)
 
     def _conv_blocks(self, prefix: str, count: int, x: np.ndarray) -> np.ndarray:
         # ConvBlock: x + LayerNorm(ReLU(conv(x))) (dropout is off at inference)
         for block in range(count):
             p = self._group(f"{prefix}.{block}")
             y = conv1d_same(x, conv1d_taps(p["conv.weight"]), p["conv.bias"])
-            x = x + _layer_norm(np.maximum(y, np.float32(0.0)), p["norm.weight"], p["norm.bias"])
+            x = x + _layer_norm(np.maximum(y, 0.0), p["norm.weight"], p["norm.bias"])
         return x
 
     def _bigru(self, x: np.ndarray) -> np.ndarray:
@@ -274,7 +275,7 @@ class PitchNetwork(_Network):
         x = _linear(self._inputs(frame_feats, speaker), self._group("input_proj"))  # (T, Hf)
         x = self._conv_blocks("frame_convs", config.frame_layers, x)
         steps = -(-length // step)
-        padded = np.zeros((steps * step, x.shape[1]), np.float32)  # zeros past the end
+        padded = np.zeros((steps * step, x.shape[1]))  # zeros past the end
         padded[:length] = x
         down = self._group("down")  # a conv of kernel = stride = step: one product per step
         windows = padded.reshape(steps, step, -1).transpose(0, 2, 1).reshape(steps, -1)
@@ -284,7 +285,7 @@ class PitchNetwork(_Network):
             h = h + self._bigru(h)
         h = np.repeat(h, step, axis=0)[:length]  # (T, H)
         y = np.maximum(_linear(np.concatenate([x, h], axis=1), self._group("up_proj")),
-                       np.float32(0.0))  # (T, Hf)
+                       0.0)  # (T, Hf)
         y = self._conv_blocks("out_convs", config.frame_layers, y)
         return _linear(y, self._group("output"))  # (T, 2)
 
@@ -434,18 +435,6 @@ def _kind_of(model: Any) -> str:
                        f"got {type(model).__name__}")
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp_name)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
 def expected_feature_dim(kind: str) -> int:
     """The input width the current frontend produces for a "duration" or "pitch" model."""
     from frontend.features import FRAME_FEATURE_DIM, PHONEME_FEATURE_DIM
@@ -477,9 +466,12 @@ def save_prosody(model: DurationModel | PitchModel | DurationNetwork | PitchNetw
         "feature_dim": model.config.input_dim,
         "config": dataclasses.asdict(model.config),
     }
-    _atomic_write(weights_path, lambda tmp: save_file(tensors, tmp, metadata={"kind": kind}))
-    _atomic_write(config_path,
-                  lambda tmp: Path(tmp).write_text(json.dumps(metadata, indent=2) + "\n"))
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    # Through tts_common.files: never half-written, and with the mode open() would give.
+    with atomic_file(weights_path) as tmp:
+        save_file(tensors, str(tmp), metadata={"kind": kind})
+    with atomic_file(config_path) as tmp:
+        tmp.write_text(json.dumps(metadata, indent=2) + "\n")
     return weights_path, config_path
 
 

@@ -505,15 +505,18 @@ class Generator:
                                    if config.cond_channels else None)
         self.envelope_convs = (_conv_stack(weight, "envelope_network", config.envelope_layers)
                                if config.lpc_order and config.envelope_layers else None)
+        # The frame-rate half computes in float64, rounded to float32 once at its outputs: the
+        # BLAS's results then do not depend on its thread count (see tts_common.numpy_nn).
         if config.lpc_order:
-            self.mel_head_weight = weight("mel_head.weight")[:, :, 0]  # (bands, H)
-            self.mel_head_bias = weight("mel_head.bias")  # (bands,)
+            self.mel_head_weight = weight("mel_head.weight")[:, :, 0].astype(np.float64)  # (M, H)
+            self.mel_head_bias = weight("mel_head.bias").astype(np.float64)  # (bands,)
         if config.cond_channels:
             self.cond_weight = np.stack([weight(f"layers.{i}.cond_proj.weight")[:, :, 0]
                                          for i in range(L)])  # (L, G, H)
             # (H, L*G): one matrix product projects a frame into every layer's gate
             self.frame_projection = np.ascontiguousarray(
-                self.cond_weight.transpose(2, 0, 1).reshape(-1, L * self.cond_weight.shape[1]))
+                self.cond_weight.transpose(2, 0, 1).reshape(-1, L * self.cond_weight.shape[1]),
+                np.float64)
             self.upsample_taps, self.first_tap = _polyphase_taps(
                 weight("upsampler.filter.weight")[0, 0], config.hop_length, config.upsample)
         else:
@@ -529,7 +532,7 @@ class Generator:
 
     # -- the frame-rate half, numpy ----------------------------------------------------------
     def conditioning_hidden(self, features: np.ndarray) -> np.ndarray:
-        """Frame features (F, C) → the conditioning network's hidden frames (F, H) float32,
+        """Frame features (F, C) → the conditioning network's hidden frames (F, H) float64,
         what ``WaveNet.conditioning`` computes (transposed)."""
         if self.conditioning_convs is None:
             raise VocoderError("this vocoder has no local conditioning (cond_channels=0)")
@@ -547,8 +550,8 @@ class Generator:
                 [features], self.config.cond_channels)[0])
         elif hidden is None:
             hidden = self.conditioning_hidden(features)
-        mel = hidden @ self.mel_head_weight.T + self.mel_head_bias  # (F, bands) float32
-        return mel.T.astype(np.float64)  # (bands, F)
+        mel = hidden @ self.mel_head_weight.T + self.mel_head_bias  # (F, bands)
+        return np.ascontiguousarray(mel.T)  # (bands, F)
 
     # -- preparation -----------------------------------------------------------------------
     def prepare(self, features: Sequence[np.ndarray] | np.ndarray | None,
@@ -628,7 +631,7 @@ class Generator:
         window = features[first:last]  # (n + context, C)
         hidden = _conv_stack_forward(self.conditioning_convs, window)  # (n + context, H)
         inside = slice(start - first, end - first)
-        projections = (hidden[inside] @ self.frame_projection).reshape(
+        projections = (hidden[inside] @ self.frame_projection).astype(np.float32).reshape(
             end - start, config.layers, config.gate_channels)  # (n, L, G)
         if not config.lpc_order:
             return projections, None
@@ -957,10 +960,10 @@ def _conv_stack(weight, prefix: str, blocks: int) -> list[tuple[np.ndarray, np.n
 
 def _conv_stack_forward(convs: list[tuple[np.ndarray, np.ndarray]],
                         features: np.ndarray) -> np.ndarray:
-    """``ConditioningNetwork.forward`` in numpy, on one utterance: (F, C) → (F, H) float32."""
+    """``ConditioningNetwork.forward`` in numpy, on one utterance: (F, C) → (F, H) float64."""
     (weight, bias), *blocks = convs
     hidden = conv1d_same(features, weight, bias)  # (F, H)
     for weight, bias in blocks:
-        activated = np.where(hidden > 0, hidden, np.float32(0.2) * hidden)  # leaky ReLU 0.2
+        activated = np.where(hidden > 0, hidden, 0.2 * hidden)  # leaky ReLU 0.2
         hidden = hidden + conv1d_same(activated, weight, bias)
     return hidden

@@ -55,7 +55,7 @@ from tqdm import tqdm
 from tts_common.checkpoints import CheckpointError, read_checkpoint, write_checkpoint
 from vocoder.data import IGNORE_INDEX, StepBatchSampler, WaveNetDataset, read_corpus_info
 from vocoder.model import WaveNet, WaveNetConfig
-from vocoder.lpc import LPCSpec
+from vocoder.lpc import LPCSpec, mel_basis
 from vocoder.mulaw import mulaw_decode
 
 logger = logging.getLogger(__name__)
@@ -187,10 +187,9 @@ class MelSpectrogram(nn.Module):
 
     def __init__(self, sample_rate: int, hop_length: int, n_fft: int, bands: int):
         super().__init__()
-        import librosa  # only training with the auxiliary loss needs it
-
         self.hop_length, self.n_fft = hop_length, max(n_fft, hop_length)
-        basis = librosa.filters.mel(sr=sample_rate, n_fft=self.n_fft, n_mels=bands)
+        # librosa.filters.mel's filterbank, computed without librosa (equal to it, tested)
+        basis = mel_basis(sample_rate, self.n_fft, bands)
         # Not persistent: rebuilt from the config, never stored in checkpoints.
         self.register_buffer("mel_basis", torch.from_numpy(basis).float(), persistent=False)
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
