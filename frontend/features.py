@@ -332,34 +332,44 @@ def _position(index: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.stack([np.where(valid, fraction, 0.0), np.where(valid, np.log1p(count), 0.0)], 1)
 
 
-def phoneme_features(utt: Utterance) -> np.ndarray:
-    """(N, PHONEME_FEATURE_DIM) float32, columns as in ``PHONEME_FEATURE_LAYOUT``."""
-    n = len(utt.phonemes)
+def phoneme_features(utt: Utterance, start: int = 0, end: int | None = None) -> np.ndarray:
+    """(N, PHONEME_FEATURE_DIM) float32, columns as in ``PHONEME_FEATURE_LAYOUT``.
+
+    ``start``/``end``: only the rows of phonemes [start, end) (the same rows as of the whole),
+    so that a very long utterance can be processed in bounded memory.
+    """
+    end = len(utt.phonemes) if end is None else end
+    rows = slice(start, end)
+    n = end - start
+
+    def column(values: list) -> np.ndarray:
+        return np.array(values[rows])
+
     ids = phoneme_ids(utt)  # (N,)
     padded = np.concatenate([[0, 0], ids, [0, 0]])  # <pad> (id 0) beyond both ends
-    bases = [split_stress(p)[0] for p in utt.phonemes]
-    word_index = np.array(utt.word_index)
+    bases = [split_stress(p)[0] for p in utt.phonemes[rows]]
+    word_index = column(utt.word_index)
     is_pause = word_index < 0
     is_word = ~is_pause
-    word_in_phrase = np.array(utt.word_in_phrase)
-    phrase_word_count = np.array(utt.phrase_word_count)
+    word_in_phrase = column(utt.word_in_phrase)
+    phrase_word_count = column(utt.phrase_word_count)
 
     blocks: list[np.ndarray] = []
-    eye = np.eye(len(SYMBOLS))
+    eye = np.eye(len(SYMBOLS), dtype=np.float32)
     for offset in range(5):  # prev-prev, prev, current, next, next-next
-        blocks.append(eye[padded[offset:offset + n]])
+        blocks.append(eye[padded[start + offset:start + offset + n]])
     blocks.append(np.eye(len(PHONE_CLASSES))[[PHONE_CLASSES.index(PHONE_CLASS[b]) for b in bases]])
     blocks.append(np.array([[b in VOICED] for b in bases]))
-    blocks.append(np.eye(3)[utt.stress] * is_word[:, None])
-    blocks.append(np.array(utt.is_content_word)[:, None])
-    blocks.append(_position(np.array(utt.phone_in_syllable), np.array(utt.syllable_size)))
-    blocks.append(_position(np.array(utt.syllable_index), np.array(utt.syllable_count)))
+    blocks.append(np.eye(3)[column(utt.stress)] * is_word[:, None])
+    blocks.append(column(utt.is_content_word)[:, None])
+    blocks.append(_position(column(utt.phone_in_syllable), column(utt.syllable_size)))
+    blocks.append(_position(column(utt.syllable_index), column(utt.syllable_count)))
     blocks.append(_position(word_in_phrase, phrase_word_count))
-    blocks.append(_position(np.array(utt.phrase_index), np.full(n, utt.phrase_count)))
+    blocks.append(_position(column(utt.phrase_index), np.full(n, utt.phrase_count)))
     blocks.append(np.full((n, 1), np.log1p(utt.word_count)))
     blocks.append(np.eye(len(PUNCTUATION_MARKS))[
-        [PUNCTUATION_MARKS.index(m) for m in utt.phrase_punctuation]])
-    blocks.append(np.array(utt.is_question)[:, None])
+        [PUNCTUATION_MARKS.index(m) for m in utt.phrase_punctuation[rows]]])
+    blocks.append(column(utt.is_question)[:, None])
     blocks.append(np.stack([
         is_pause,
         is_word & (word_in_phrase == 0),

@@ -42,6 +42,7 @@ from frontend.prosody import (
     predict_f0,
     prosody_from_tensors,
 )
+from tts_common.threads import single_threaded_blas
 from tts.voice import Speaker, VoiceError, VoiceSpec, bundled_voice_dir, read_voice
 from vocoder.generate import Generator
 from vocoder.stream import StreamingGenerator, UtteranceStream
@@ -166,14 +167,15 @@ class Synthesizer:
              pitch: float = 0.0, pitch_range: float = 1.0) -> SentencePlan:
         """Predict durations and F0 for one sentence and build the WaveNet's conditioning."""
         check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range)
-        phone_feats = phoneme_features(utterance)  # (N, D)
-        durations = predict_durations(self.duration_model, phone_feats, speaker_index,
-                                      speed=speed)  # (N,)
-        frame_feats = frame_features(phone_feats, durations)  # (T, D + 4)
-        f0_hz, voiced = predict_f0(self.pitch_model, frame_feats, speaker_index,
-                                   pitch_shift_semitones=pitch, pitch_range=pitch_range)
-        conditioning = wavenet_conditioning(frame_feats, f0_hz, voiced,
-                                            self.log_f0_mean, self.log_f0_std)  # (T, C)
+        with single_threaded_blas():
+            phone_feats = phoneme_features(utterance)  # (N, D)
+            durations = predict_durations(self.duration_model, phone_feats, speaker_index,
+                                          speed=speed)  # (N,)
+            frame_feats = frame_features(phone_feats, durations)  # (T, D + 4)
+            f0_hz, voiced = predict_f0(self.pitch_model, frame_feats, speaker_index,
+                                       pitch_shift_semitones=pitch, pitch_range=pitch_range)
+            conditioning = wavenet_conditioning(frame_feats, f0_hz, voiced,
+                                                self.log_f0_mean, self.log_f0_std)  # (T, C)
         return SentencePlan(utterance, speaker_index, durations, f0_hz, voiced, conditioning)
 
     def phoneme_prosody(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
@@ -186,10 +188,14 @@ class Synthesizer:
         ``ANALYSIS_WINDOW_PHONEMES`` cut at pauses, so memory stays bounded for any length.
         """
         check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range)
-        phone_feats = phoneme_features(utterance)  # (N, D)
+        with single_threaded_blas():
+            return self._phoneme_prosody(utterance, speaker_index, speed, pitch, pitch_range)
+
+    def _phoneme_prosody(self, utterance: Utterance, speaker_index: int, speed: float,
+                         pitch: float, pitch_range: float) -> tuple[np.ndarray, np.ndarray]:
         durations, f0_means = [], []
         for start, end in _windows(utterance.phonemes, ANALYSIS_WINDOW_PHONEMES):
-            window = phone_feats[start:end]  # (n, D)
+            window = phoneme_features(utterance, start, end)  # (n, D)
             frames = predict_durations(self.duration_model, window, speaker_index, speed=speed)
             f0_hz, voiced = predict_f0(self.pitch_model, frame_features(window, frames),
                                        speaker_index, pitch_shift_semitones=pitch,
@@ -239,10 +245,11 @@ class Synthesizer:
                 raise SynthesisError(f"speaker index {index} is out of range: this voice has "
                                      f"{len(self._speakers)} speakers")
         check_controls(temperature=temperature)
-        audio = self.generator.generate(
-            conditioning, [int(i) for i in speaker_indices],
-            temperature=self.temperature if temperature is None else temperature,
-            seed=list(seeds), threads=min(self.threads, len(conditioning)))
+        with single_threaded_blas():
+            audio = self.generator.generate(
+                conditioning, [int(i) for i in speaker_indices],
+                temperature=self.temperature if temperature is None else temperature,
+                seed=list(seeds), threads=min(self.threads, len(conditioning)))
         return [np.clip(a * self._output_gain(i), -1.0, 1.0).astype(np.float32)
                 for a, i in zip(audio, speaker_indices)]
 

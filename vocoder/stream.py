@@ -37,6 +37,7 @@ from vocoder.generate import (
     _feature_list,
     frame_blocks,
 )
+from tts_common.threads import single_threaded_blas
 from vocoder.lpc import SynthesisFilter
 
 logger = logging.getLogger(__name__)
@@ -211,7 +212,8 @@ class StreamingGenerator:
         if job.num_samples == 0:
             return stream
         if job.blocks:
-            self._compute_block(job)
+            with single_threaded_blas():
+                self._compute_block(job)
         with self._lock:
             self._pending.append(job)
             if self._worker is None:
@@ -240,6 +242,10 @@ class StreamingGenerator:
 
     # -- the loop thread -------------------------------------------------------------------
     def _serve(self) -> None:
+        with single_threaded_blas():  # the cores are ours: no BLAS threads on top of them
+            self._loop()
+
+    def _loop(self) -> None:
         active: list[_Job] = []
         groups: list[_Group] = []
         pool = ThreadPoolExecutor(max_workers=self.threads) if self.threads > 1 else None
