@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy  # noqa: F401  (loads the BLAS library the test looks at)
 from threadpoolctl import threadpool_info
 
 from tts_common.threads import single_threaded_blas
