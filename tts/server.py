@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -130,7 +130,7 @@ class _AudioStreamResponse(StreamingResponse):
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
-        except OSError:
+        except (OSError, ClientDisconnect):
             logger.info("client went away mid-stream")
         finally:
             self._job.close()
