@@ -494,7 +494,9 @@ class _StopOnSignal:
     def _watch(self, read_fd: int) -> None:
         try:
             while data := os.read(read_fd, 1):
-                if data[0] in self.EXITS:
+                # A command that installed its own handler (a server's graceful shutdown)
+                # has taken the signal over.
+                if data[0] in self.EXITS and signal.getsignal(data[0]) is _ignore_signal:
                     self._stop(data[0])
         finally:
             os.close(read_fd)
