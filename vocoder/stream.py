@@ -46,6 +46,7 @@ _END = object()  # the last item of an utterance's queue
 # Frames of conditioning a job keeps (slot f % RING_FRAMES): what the next ticks read plus the
 # blocks being computed ahead, with room to spare (see frame_blocks).
 RING_FRAMES = 4 * FRAME_BLOCK
+FIRST_TICK_DIVISOR = 4  # the tick is this much shorter while an utterance has no audio yet
 
 
 @dataclass(eq=False)
@@ -294,16 +295,20 @@ class StreamingGenerator:
 
     def _tick(self, groups: list[_Group], pool: ThreadPoolExecutor | None) -> None:
         hop = self.generator.config.hop_length
+        # A short tick while an utterance waits for its first piece: its first audio sooner.
+        steps = self.tick_samples
+        if any((group.state.time == 0).any() for group in groups):
+            steps = max(1, steps // FIRST_TICK_DIVISOR)
         for group in groups:
             for row, job in enumerate(group.jobs):
                 group.prepared.num_samples[row] = min(job.num_samples, self._sample_limit(job))
         # Conditioning blocks are computed alongside the sample loop, a block ahead of it.
         behind = [job for group in groups for row, job in enumerate(group.jobs)
                   if job.blocks and job.frames_ready
-                  - (int(group.state.time[row]) + self.tick_samples) // hop < FRAME_BLOCK]
+                  - (int(group.state.time[row]) + steps) // hop < FRAME_BLOCK]
 
         def run(group: _Group) -> np.ndarray:
-            drawn, _ = self.generator.run(group.state, group.prepared, self.tick_samples,
+            drawn, _ = self.generator.run(group.state, group.prepared, steps,
                                           group.jobs[0].temperature)
             return drawn  # (B, tick_samples), -1 past each utterance's (capped) end
 
