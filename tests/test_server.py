@@ -165,6 +165,7 @@ def test_openai_speech_in_every_format_streamed_or_not(server, expected_pcm, aud
 
 
 def test_streaming_sends_audio_before_the_whole_text_is_spoken(server):
+    server.wait_until_idle()  # earlier tests' workers may still be finishing
     connection = server.connection()
     try:
         connection.request("POST", "/v1/audio/speech", body=json.dumps(
@@ -274,6 +275,7 @@ def test_no_cors_headers_unless_an_origin_is_given(server, synth):
 
 
 def test_a_client_leaving_mid_stream_stops_its_generation(server, expected_pcm):
+    server.wait_until_idle()
     before = dict(server.pool.stats())
     connection = server.connection()
     connection.request("POST", "/v1/audio/speech", body=json.dumps(
