@@ -563,6 +563,40 @@ def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, nam
     click.echo(f"wrote voice {directory}", err=True)
 
 
+@cli.command("adapt")
+@click.argument("data", type=click.Path(file_okay=False))
+@click.option("--speaker", required=True, help="Id of the new speaker (not one the voice has).")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Voice directory to write: the base voice's speakers plus the new one.")
+@click.option("--voice", type=click.Path(), help="Base voice directory (default: the bundled voice).")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, help="Wall-time budget of the whole run.")
+@click.option("--gender", type=click.Choice(["F", "M"], case_sensitive=False), default=None)
+@click.option("--accent", default="", help="Accent stored in the speaker's metadata.")
+@click.option("--threads", type=click.IntRange(1), default=2, show_default=True,
+              help="CPU threads for fitting (and worker processes for preparing).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+def adapt_command(data: str, speaker: str, output: str, voice: str | None, minutes: float,
+                  gender: str | None, accent: str, threads: int, quiet: bool) -> None:
+    """Add a speaker to a voice from a few minutes of recordings (DATA: NAME.wav + NAME.txt
+    files, or the LJSpeech layout).
+
+    Resumable: run the same command again after an interruption (the work directory is
+    OUTPUT.work). Only the new speaker's rows are fitted: the old speakers stay as they were.
+    """
+    _require_training_extra("adapt")
+    from tts.adapt import AdaptConfig, adapt
+
+    if not quiet:
+        for name in ("tts.adapt", "recipes.vctk.prepare"):
+            logging.getLogger(name).setLevel(logging.INFO)
+    directory = adapt(AdaptConfig(data=Path(data), speaker=speaker, output=Path(output),
+                                  voice=Path(voice) if voice else None, minutes=minutes,
+                                  gender=(gender or "").upper(), accent=accent,
+                                  threads=threads, jobs=threads))
+    click.echo(f"wrote voice {directory}", err=True)
+
+
 @cli.command("server")
 @click.option("--voice", type=click.Path(), help="Voice directory (default: the bundled voice).")
 @click.option("--host", default="127.0.0.1", show_default=True,

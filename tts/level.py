@@ -47,15 +47,17 @@ def active_speech_rms(audio: np.ndarray, sample_rate: int) -> float:
 
 
 def measure_speaker_levels(synth: Synthesizer, sentences: tuple[str, ...] = LEVEL_SENTENCES,
-                           seed: int = 0) -> list[tuple[float, float]]:
-    """(active-speech level, peak) in dBFS of each speaker of ``synth``, in index order.
+                           seed: int = 0, speakers: list[str] | None = None
+                           ) -> list[tuple[float, float]]:
+    """(active-speech level, peak) in dBFS of each speaker of ``synth`` (or of ``speakers``),
+    in index order.
 
-    ``synth`` must speak at its raw level (a voice without measured levels), so that what is
-    measured is what the gain will be applied to.
+    ``synth`` must speak at its raw level (a voice without measured levels, or those speakers
+    unmeasured), so that what is measured is what the gain will be applied to.
     """
     text = " ".join(sentences)
     levels = []
-    for speaker in synth.speakers:
+    for speaker in synth.speakers if speakers is None else speakers:
         audio = synth.synthesize(text, speaker=speaker, seed=seed)
         levels.append((round(dbfs(active_speech_rms(audio, synth.sample_rate)), 2),
                        round(dbfs(np.max(np.abs(audio), initial=0.0)), 2)))

@@ -1,0 +1,491 @@
+"""A new speaker added to a voice from a few minutes of recordings, on the CPU.
+
+    tts adapt DATA --speaker NEW_ID -o NEW_VOICE [--voice BASE] [--minutes M]
+
+What happens (after Deep Voice 2 / Arik et al. 2018, "Neural Voice Cloning with a Few
+Samples": a new speaker is a new embedding of a multi-speaker model):
+
+1. DATA (a plain folder of NAME.wav + NAME.txt, or the LJSpeech layout; one speaker) is
+   prepared by the corpus recipe (``recipes.vctk.prepare``) into ``NEW_VOICE.work/prep``.
+2. The new speaker's normalization statistics are measured on it: the duration model's and
+   the F0 model's per-speaker target mean/std (log(1 + frames), log-F0 of voiced frames).
+3. One row is appended to the speaker tables of the duration model, the F0 model and the
+   WaveNet, initialised from the existing speaker whose row fits the new data best, then fitted
+   on the new data with every other weight frozen (the old rows and the shared weights are
+   copied unchanged into the new voice, so the old speakers speak exactly as before).
+4. A voice with all old speakers plus the new one is written atomically (``tts.voice``), the
+   new speaker's output level measured.
+
+``minutes`` is the wall-time budget of the whole run. Progress with an ETA goes to the log
+(stderr). Killed at any point, the same command resumes: preparation skips what it wrote, and
+the fitted rows are checkpointed (safetensors + JSON) in the work directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from safetensors.numpy import load_file as load_safetensors
+from safetensors.numpy import save_file as save_safetensors
+
+from tts.voice import (
+    VoiceError, VoiceSpec, WEIGHT_FILES, bundled_voice_dir, read_voice, write_voice,
+)
+from tts_common.files import atomic_open
+
+logger = logging.getLogger(__name__)
+
+STATE_JSON = "adapt_state.json"
+STATE_WEIGHTS = "adapt_rows.safetensors"
+EMBEDDING = {"duration": "speaker_embedding.weight", "pitch": "speaker_embedding.weight",
+             "wavenet": "speaker_embedding.weight"}
+PHASES = ("duration", "pitch", "wavenet")
+PROBE_STEP = 10**9  # batches that choose the nearest speaker: never drawn in training
+
+
+class AdaptError(ValueError):
+    """Adaptation cannot start or finish; the message names the problem and the fix."""
+
+
+@dataclass
+class AdaptConfig:
+    data: Path
+    speaker: str
+    output: Path
+    voice: Path | None = None  # None: the bundled voice
+    minutes: float = 30.0  # wall-time budget of the whole run
+    gender: str = ""
+    accent: str = ""
+    work_dir: Path | None = None  # None: OUTPUT.work beside the output
+    threads: int = 2
+    jobs: int = 2  # preparation's worker processes
+    seed: int = 0
+    min_seconds: float = 60.0  # of prepared speech; less is refused (say how much more)
+    prosody_steps: int = 300  # per prosody model, at most (each step is milliseconds)
+    prosody_batch: int = 8
+    prosody_lr: float = 0.02
+    wavenet_steps: int = 20000  # at most; the budget usually ends it first
+    wavenet_batch: int = 4
+    wavenet_window_frames: int = 40  # 200 ms a window
+    wavenet_lr: float = 0.01
+    checkpoint_seconds: float = 60.0
+    export_reserve_s: float = 90.0  # budget kept for the export and the level measurement
+
+
+# ---------------------------------------------------------------------------------------------
+# the work directory's state: fitted rows and how far each phase got
+
+
+def _work_dir(config: AdaptConfig) -> Path:
+    output = Path(config.output)
+    return Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
+
+
+def _read_state(work: Path, identity: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The saved progress of this adaptation (same data, speaker and base voice), else empty."""
+    path = work / STATE_JSON
+    if not path.is_file():
+        return {"elapsed_s": 0.0, "steps": {}}, {}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        rows = load_safetensors(str(work / STATE_WEIGHTS)) if (work / STATE_WEIGHTS).is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise AdaptError(f"cannot resume from {path} ({exc}): delete {work} to start over") from None
+    if state.get("identity") != identity:
+        raise AdaptError(f"{work} holds another adaptation ({state.get('identity')}): delete it "
+                         "or choose another output")
+    return state, rows
+
+
+def _write_state(work: Path, state: dict[str, Any], rows: dict[str, np.ndarray]) -> None:
+    """Rows first, then the JSON that says how far they got: a kill between leaves the JSON
+    one checkpoint behind the rows, which only costs the steps in between."""
+    with atomic_open(work / STATE_WEIGHTS) as handle:
+        from safetensors.numpy import save
+
+        handle.write(save({k: np.ascontiguousarray(v) for k, v in rows.items()}))
+    with atomic_open(work / STATE_JSON, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(state, indent=1) + "\n")
+
+
+class Budget:
+    """The wall-time budget across runs: what earlier (killed) runs spent counts too."""
+
+    def __init__(self, minutes: float, spent_s: float) -> None:
+        self.total_s = 60.0 * minutes
+        self.spent_before_s = spent_s
+        self.started = time.monotonic()
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.spent_before_s + time.monotonic() - self.started
+
+    def left_s(self) -> float:
+        return self.total_s - self.elapsed_s
+
+
+def _eta(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the new speaker's data
+
+
+def prepare_data(config: AdaptConfig, work: Path) -> Path:
+    """DATA through the corpus recipe into ``work/prep``; one speaker, enough speech."""
+    try:
+        from recipes.vctk.prepare import PrepareConfig, PrepareError, prepare
+    except ImportError:
+        raise AdaptError("tts adapt needs the corpus recipes (recipes/ of the source tree): run "
+                         "it from a checkout, or install the package from one") from None
+    prep = work / "prep"
+    try:
+        prepare(PrepareConfig(corpus_dir=Path(config.data), prep_dir=prep, jobs=config.jobs,
+                              valid=0, test=0, progress=False))
+    except PrepareError as exc:
+        raise AdaptError(str(exc)) from None
+    speakers = json.loads((prep / "speakers.json").read_text(encoding="utf-8"))["speakers"]
+    if len(speakers) != 1:
+        raise AdaptError(f"{config.data} holds {len(speakers)} speakers "
+                         f"({', '.join(s['id'] for s in speakers[:5])}): adapt from one "
+                         "speaker's recordings (one folder, without sub-folders)")
+    rows = [json.loads(line) for line in (prep / "manifest.jsonl").read_text().splitlines()
+            if line.strip()]
+    seconds = sum(float(r["duration_s"]) for r in rows)
+    if seconds < config.min_seconds:
+        skipped = (prep / "skipped.jsonl").read_text().count("\n")
+        why = f", {skipped} skipped: see {prep / 'skipped.jsonl'}" if skipped else ""
+        raise AdaptError(
+            f"{config.data} has {seconds:.0f} s of usable speech ({len(rows)} recordings{why}); "
+            f"adapting needs at least {config.min_seconds:.0f} s: record "
+            f"{math.ceil(config.min_seconds - seconds)} s more")
+    logger.info("adapt: %.1f minutes of %s's speech in %d recordings", seconds / 60,
+                config.speaker, len(rows))
+    return prep
+
+
+def _wavenet_view(prep: Path, work: Path, voice: VoiceSpec, new_index: int) -> Path:
+    """A prepared-corpus view the WaveNet's data loader reads: the new speaker's recordings at
+    index ``new_index`` of the voice's table, their conditioning normalized with the voice's
+    log-F0 statistics (the WaveNet was trained with those, not with the new speaker's)."""
+    from frontend.conditioning import wavenet_conditioning
+    from frontend.features import frame_features
+
+    view = work / "wavenet_prep"
+    (view / "cond").mkdir(parents=True, exist_ok=True)
+    stats = json.loads((prep / "stats.json").read_text(encoding="utf-8"))
+    stats["log_f0"] = {"mean": voice.conditioning.log_f0_mean,
+                       "std": voice.conditioning.log_f0_std}
+    rows = []
+    for line in (prep / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        cond_path = view / "cond" / f"{row['utt_id']}.npy"
+        if not cond_path.is_file():
+            align = json.loads((prep / row["align"]).read_text(encoding="utf-8"))
+            durations = np.asarray(align["durations"], dtype=np.int64)
+            phone_feats = np.load(prep / row["phone_feats"], allow_pickle=False)  # (N, D)
+            f0 = np.load(prep / row["f0"], allow_pickle=False)  # (T, 2)
+            cond = wavenet_conditioning(frame_features(phone_feats, durations), f0[:, 0],
+                                        f0[:, 1], voice.conditioning.log_f0_mean,
+                                        voice.conditioning.log_f0_std)  # (T, C)
+            with atomic_open(cond_path) as handle:
+                np.save(handle, np.ascontiguousarray(cond), allow_pickle=False)
+        rows.append({**row, "speaker_index": new_index, "cond": str(cond_path.resolve()),
+                     "wav": str((prep / row["wav"]).resolve())})
+    speakers = [{"id": s.id, "index": s.index} for s in voice.speakers]
+    speakers.append({"id": "new", "index": new_index})
+    for name, content in (("stats.json", json.dumps(stats)),
+                          ("speakers.json", json.dumps({"speakers": speakers})),
+                          ("manifest.jsonl", "".join(json.dumps(r) + "\n" for r in rows))):
+        with atomic_open(view / name, "w", encoding="utf-8") as handle:
+            handle.write(content)
+    return view
+
+
+# ---------------------------------------------------------------------------------------------
+# models with one more speaker
+
+
+def _grown_tensors(tensors: dict[str, np.ndarray], kind: str, row: np.ndarray,
+                   target: tuple[float, float] | None) -> dict[str, np.ndarray]:
+    """``tensors`` of a model with one more speaker: ``row`` appended to its embedding table
+    (and the new speaker's target statistics to a prosody model's), in each tensor's dtype."""
+    grown = dict(tensors)
+    table = tensors[EMBEDDING[kind]]
+    grown[EMBEDDING[kind]] = np.concatenate([table, row[None].astype(table.dtype)])
+    if target is not None:
+        for name, value in zip(("target_mean", "target_std"), target):
+            old = tensors[name]
+            grown[name] = np.concatenate([old, np.array([value], old.dtype)])
+    return grown
+
+
+def _prosody_module(voice: VoiceSpec, kind: str, tensors: dict[str, np.ndarray]):
+    """The torch ``kind`` model of ``voice`` with one more speaker, from ``tensors``."""
+    from frontend.prosody import DurationConfig, PitchConfig
+    from frontend.prosody_torch import module_from_tensors
+
+    values = dict(voice.model_config(kind)["config"])
+    values["num_speakers"] += 1
+    values["speakers"] = [*values["speakers"], "new"]
+    config = (DurationConfig if kind == "duration" else PitchConfig)(**values)
+    return module_from_tensors(config, {k: v.astype(np.float32) for k, v in tensors.items()},
+                               f"{voice.weights_path(kind)}")
+
+
+def _wavenet_module(voice: VoiceSpec, tensors: dict[str, np.ndarray]):
+    import torch
+
+    from vocoder.config import WaveNetConfig
+    from vocoder.model import WaveNet
+
+    values = voice.model_config("wavenet")
+    values["num_speakers"] += 1
+    model = WaveNet(WaveNetConfig.from_dict(values))
+    model.load_state_dict({k: torch.as_tensor(v.astype(np.float32)) for k, v in tensors.items()})
+    return model.eval()
+
+
+def _fit_row(kind: str, model, loss_of: Callable[[int], Any], new_index: int, steps_done: int,
+             max_steps: int, lr: float, deadline_s: Callable[[], float],
+             save: Callable[[int, np.ndarray], None], checkpoint_s: float) -> int:
+    """Adam on the new speaker's embedding row only; ``loss_of(step)`` is one batch's loss.
+
+    Every other parameter is frozen, and the rows of the other speakers get no gradient, so
+    Adam leaves them exactly as they were (they are copied from the base voice anyway).
+    Returns the number of steps done.
+    """
+    import torch
+
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    table = model.speaker_embedding.weight
+    table.requires_grad_(True)
+    keep = torch.zeros_like(table)
+    keep[new_index] = 1.0
+    table.register_hook(lambda grad: grad * keep)
+    optimizer = torch.optim.Adam([table], lr=lr)
+    started, last_save, step = time.monotonic(), time.monotonic(), steps_done
+    first = steps_done
+    while step < max_steps and deadline_s() > 0:
+        loss = loss_of(step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        now = time.monotonic()
+        if now - last_save >= checkpoint_s or step == max_steps:
+            save(step, table.detach()[new_index].numpy().copy())
+            last_save = now
+        if step % 25 == 0 or step == max_steps:
+            per_step = (now - started) / (step - first)
+            eta = min((max_steps - step) * per_step, max(deadline_s(), 0.0))
+            logger.info("adapt: %s step %d/%d, loss %.4f, this phase ends in %s", kind, step,
+                        max_steps, float(loss.detach()), _eta(eta))
+    save(step, table.detach()[new_index].numpy().copy())
+    return step
+
+
+def _nearest_row(table: np.ndarray, loss_with_row: Callable[[np.ndarray], float]) -> int:
+    """The existing speaker whose row gives the new data the lowest loss."""
+    losses = [loss_with_row(table[i]) for i in range(len(table))]
+    return int(np.argmin(losses))
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole run
+
+
+def adapt(config: AdaptConfig) -> Path:
+    """Add ``config.speaker`` to ``config.voice`` from ``config.data``; returns the new voice."""
+    import torch
+
+    from frontend.pitch import continuous_log_f0
+    from frontend.prosody_train import (
+        duration_loss, load_split, log_durations, pitch_loss, speaker_stats, torch_threads,
+    )
+
+    base_dir = Path(config.voice) if config.voice else bundled_voice_dir()
+    voice = read_voice(base_dir)
+    if any(s.id == config.speaker for s in voice.speakers):
+        raise AdaptError(f"speaker {config.speaker!r} is already in {base_dir}: choose another "
+                         f"--speaker (taken: {', '.join(s.id for s in voice.speakers[:12])})")
+    if not config.speaker or len(config.speaker) > 64 or config.speaker != config.speaker.strip():
+        raise AdaptError(f"--speaker must be 1 to 64 characters without surrounding spaces, got "
+                         f"{config.speaker!r}")
+    if config.minutes <= 0:
+        raise AdaptError(f"--minutes must be > 0, got {config.minutes:g}")
+    output = Path(config.output)
+    if output.resolve() == base_dir.resolve():
+        raise AdaptError(f"-o {output} is the base voice: write the adapted voice elsewhere")
+    work = _work_dir(config)
+    work.mkdir(parents=True, exist_ok=True)
+    identity = {"data": str(Path(config.data).resolve()), "speaker": config.speaker,
+                "voice": str(base_dir.resolve())}
+    state, rows = _read_state(work, identity)
+    state["identity"] = identity
+    budget = Budget(config.minutes, float(state.get("elapsed_s", 0.0)))
+    if state.get("elapsed_s"):
+        logger.info("adapt: resuming (%.1f of %g minutes spent before)",
+                    budget.spent_before_s / 60, config.minutes)
+
+    prep = prepare_data(config, work)
+    new_index = len(voice.speakers)
+    base = {kind: load_safetensors(str(voice.weights_path(kind))) for kind in WEIGHT_FILES}
+
+    train = [dataclasses.replace(u, speaker_index=new_index) for u in load_split(prep, "train")]
+    voiced = [u for u in train if u.voiced.any()]
+    if not voiced:
+        raise AdaptError(f"no voiced frame in {config.data}'s recordings: is this speech?")
+    targets = {
+        "duration": speaker_stats([log_durations(u.durations) for u in train], [0] * len(train), 1),
+        "pitch": speaker_stats([np.log(u.f0_hz[u.voiced]) for u in voiced], [0] * len(voiced), 1),
+    }
+    targets = {kind: (float(mean[0]), float(std[0])) for kind, (mean, std) in targets.items()}
+    log_f0 = {u.utt_id: np.asarray(continuous_log_f0(u.f0_hz, u.voiced), np.float32)
+              for u in voiced}  # (T,) each: the F0 model's target
+    logger.info("adapt: %s's mean F0 %.0f Hz (the voice's speakers: %s Hz)", config.speaker,
+                math.exp(targets["pitch"][0]),
+                ", ".join(f"{math.exp(m):.0f}" for m in base["pitch"]["target_mean"]))
+
+    def deadline_for(share: float) -> Callable[[], float]:
+        """Seconds left of this phase: ``share`` of what the budget has left at its start."""
+        end = budget.elapsed_s + share * max(budget.left_s() - config.export_reserve_s, 0.0)
+        return lambda: min(end - budget.elapsed_s, budget.left_s() - config.export_reserve_s)
+
+    def saver(kind: str) -> Callable[[int, np.ndarray], None]:
+        def save(step: int, row: np.ndarray) -> None:
+            rows[kind] = row.astype(np.float32)
+            state["steps"][kind] = step
+            state["elapsed_s"] = budget.elapsed_s
+            _write_state(work, state, rows)
+        return save
+
+    with torch_threads(config.threads):
+        for kind, share in (("duration", 0.05), ("pitch", 0.1)):
+            batches = train if kind == "duration" else voiced
+
+            def loss_of(step: int, model=None, batches=batches, kind=kind) -> torch.Tensor:
+                rng = np.random.default_rng([config.seed, PHASES.index(kind), step])
+                picks = rng.choice(len(batches), size=min(config.prosody_batch, len(batches)),
+                                   replace=False)
+                batch = [batches[i] for i in picks]
+                if kind == "duration":
+                    return duration_loss(model, batch)
+                return pitch_loss(model, batch, log_f0, unvoiced_weight=0.3)
+
+            table = base[kind][EMBEDDING[kind]].astype(np.float32)
+            if kind not in rows:
+                def loss_with_row(row: np.ndarray, kind=kind, loss_of=loss_of) -> float:
+                    probe = _prosody_module(voice, kind, _grown_tensors(base[kind], kind, row,
+                                                                        targets[kind]))
+                    with torch.no_grad():
+                        return float(np.mean([float(loss_of(s, probe)) for s in range(4)]))
+
+                nearest = _nearest_row(table, loss_with_row)
+                logger.info("adapt: %s model starts from %s's row", kind,
+                            voice.speakers[nearest].id)
+                rows[kind] = table[nearest].copy()
+            model = _prosody_module(voice, kind, _grown_tensors(base[kind], kind, rows[kind],
+                                                                targets[kind]))
+            _fit_row(kind, model, lambda step, m=model, f=loss_of: f(step, m), new_index,
+                     int(state["steps"].get(kind, 0)), config.prosody_steps, config.prosody_lr,
+                     deadline_for(share), saver(kind), config.checkpoint_seconds)
+
+        _fit_wavenet(config, voice, base, rows, state, prep, work, new_index,
+                     deadline_for(1.0), saver("wavenet"))
+
+    return _export(config, voice, base, rows, targets, work, budget, state)
+
+
+def _fit_wavenet(config: AdaptConfig, voice: VoiceSpec, base: dict[str, dict[str, np.ndarray]],
+                 rows: dict[str, np.ndarray], state: dict[str, Any], prep: Path, work: Path,
+                 new_index: int, deadline_s: Callable[[], float],
+                 save: Callable[[int, np.ndarray], None]) -> None:
+    """The WaveNet's new row: the cross-entropy of the new speaker's (excitation) samples."""
+    import torch
+    import torch.nn.functional as F
+
+    from vocoder.data import IGNORE_INDEX, WaveNetDataset
+    from vocoder.train import TrainingModel, conditioning_reach, lpc_spec
+
+    view = _wavenet_view(prep, work, voice, new_index)
+    table = base["wavenet"][EMBEDDING["wavenet"]].astype(np.float32)
+    probe_row = rows.get("wavenet", table[0])
+    wavenet = _wavenet_module(voice, _grown_tensors(base["wavenet"], "wavenet", probe_row, None))
+    context = conditioning_reach(wavenet.config)
+    dataset = WaveNetDataset(view, "train", config.wavenet_window_frames, context,
+                             seed=config.seed,
+                             quantization_channels=wavenet.config.quantization_channels,
+                             lpc=lpc_spec(wavenet.config))
+    model = TrainingModel(wavenet, context, 0).eval()
+
+    def loss_of(step: int) -> torch.Tensor:
+        items = [dataset[step * config.wavenet_batch + i] for i in range(config.wavenet_batch)]
+        batch = {key: torch.stack([item[key] for item in items]) for key in items[0]}
+        logits, _ = model(batch["inputs"], batch["features"], batch["speaker"])  # (B, Q, L)
+        return F.cross_entropy(logits, batch["targets"], ignore_index=IGNORE_INDEX)
+
+    if "wavenet" not in rows:
+        def loss_with_row(row: np.ndarray) -> float:
+            with torch.no_grad():
+                wavenet.speaker_embedding.weight[new_index] = torch.as_tensor(row)
+                # Fixed probe batches, far from the indexes training draws.
+                return float(np.mean([float(loss_of(PROBE_STEP + s)) for s in range(3)]))
+
+        nearest = _nearest_row(table, loss_with_row)
+        logger.info("adapt: WaveNet starts from %s's row", voice.speakers[nearest].id)
+        rows["wavenet"] = table[nearest].copy()
+    with torch.no_grad():
+        wavenet.speaker_embedding.weight[new_index] = torch.as_tensor(rows["wavenet"])
+    _fit_row("wavenet", wavenet, loss_of, new_index, int(state["steps"].get("wavenet", 0)),
+             config.wavenet_steps, config.wavenet_lr, deadline_s, save,
+             config.checkpoint_seconds)
+
+
+def _export(config: AdaptConfig, voice: VoiceSpec, base: dict[str, dict[str, np.ndarray]],
+            rows: dict[str, np.ndarray], targets: dict[str, tuple[float, float]], work: Path,
+            budget: Budget, state: dict[str, Any]) -> Path:
+    """The base voice plus the new speaker, its level measured, written atomically."""
+    from tts.level import measure_speaker_levels
+    from tts.synthesizer import Synthesizer
+
+    weights_dir = work / "weights"
+    weights_dir.mkdir(exist_ok=True)
+    weights = {}
+    for kind, name in WEIGHT_FILES.items():
+        grown = _grown_tensors(base[kind], kind, rows[kind], targets.get(kind))
+        weights[kind] = weights_dir / name
+        save_safetensors({k: np.ascontiguousarray(v) for k, v in grown.items()},
+                         str(weights[kind]))
+    data = voice.to_json()
+    data["speakers"].append({"id": config.speaker, "gender": config.gender.upper(),
+                             "accent": config.accent,
+                             "source": f"adapted from {Path(config.data).resolve()}"[:256]})
+    # Measured on the unmeasured new speaker's raw output, as export-voice measures.
+    unmeasured = write_voice(work / "unmeasured", data, weights)
+    synth = Synthesizer(read_voice(unmeasured), threads=config.threads)
+    (level, peak), = measure_speaker_levels(synth, speakers=[config.speaker])
+    data["speakers"][-1].update(level_dbfs=level, peak_dbfs=peak)
+    try:
+        write_voice(config.output, data, weights)
+    except VoiceError as exc:
+        raise AdaptError(f"cannot write {config.output}: {exc}") from None
+    state["elapsed_s"] = budget.elapsed_s
+    state["done"] = True
+    _write_state(work, state, rows)
+    logger.info("adapt: wrote %s (%d speakers; %s at %.1f dBFS) in %.1f minutes", config.output,
+                len(data["speakers"]), config.speaker, level, budget.elapsed_s / 60)
+    return Path(config.output)
