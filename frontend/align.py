@@ -37,6 +37,7 @@ import numpy as np
 
 from frontend.audio import HOP_LENGTH, SAMPLE_RATE, num_frames
 from frontend.phonemes import PAUSE, PHONE_CLASS, SILENCE, SILENCES, split_stress
+from tts_common.files import atomic_file
 
 logger = logging.getLogger(__name__)
 
@@ -511,9 +512,6 @@ def plot_alignment(
 ) -> None:
     """Draw the waveform, the spectrogram with phone boundaries and labels, and the F0 contour
     (on a second axis), to ``path`` (png, pdf or svg; written atomically)."""
-    import os
-    import tempfile
-
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display needed, none opened
@@ -566,13 +564,8 @@ def plot_alignment(
     f0_axis.set_ylim(0, max(top, 100.0))
     figure.tight_layout()
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
     try:
-        figure.savefig(tmp_name, dpi=100)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        with atomic_file(path, suffix=path.suffix) as tmp:  # savefig reads the format from it
+            figure.savefig(tmp, dpi=100)
     finally:
         plt.close(figure)

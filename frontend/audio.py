@@ -11,12 +11,12 @@ around its centre, ``(i + 0.5) * HOP_LENGTH`` samples. An utterance of ``n`` sam
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from tts_common.files import atomic_file
 
 logger = logging.getLogger(__name__)
 
@@ -150,14 +150,8 @@ def write_wav_atomic(path: str | Path, audio: np.ndarray, sr: int = SAMPLE_RATE)
         logger.warning("%s: clipping audio with peak %.2f to [-1, 1]", path, peak)
         audio = np.clip(audio, -1.0, 1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            sf.write(handle, audio, sr, format="WAV", subtype="PCM_16")
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as tmp:  # .NAME.XXXXXXXX.tmp, renamed once complete
+        sf.write(tmp, audio, sr, format="WAV", subtype="PCM_16")
 
 
 __all__ = [
