@@ -173,6 +173,10 @@ def test_no_speakable_words_suggests_only_what_the_command_has(tiny_voice, tmp_p
     assert code == 1 and "no speakable words" in err and "espeak" not in err
     code, _, err = run_cli(["analyze", "東京"], capsys)
     assert code == 1 and "--backend espeak" in err and err.count("\n") == 1
+    recording = tmp_path / "speech.wav"
+    sf.write(recording, np.zeros(16000, np.float32), 16000)
+    code, _, err = run_cli(["align", str(recording), "東京"], capsys)
+    assert code == 1 and "no speakable words" in err and "espeak" not in err
 
 
 def test_unspeakable_characters_are_named_in_one_warning(tiny_voice, tmp_path, capsys):
