@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from frontend.phonemes import inventory
-from tts_common.files import atomic_file
+from tts_common.files import atomic_open
 from tts_common.numpy_nn import conv1d_same, conv1d_taps, sigmoid
 
 if TYPE_CHECKING:
@@ -448,7 +448,7 @@ def save_prosody(model: DurationModel | PitchModel | DurationNetwork | PitchNetw
 
     The JSON also records the phoneme inventory and feature width, which loading checks.
     """
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     kind = _kind_of(model)
     prefix = Path(path_prefix)
@@ -467,11 +467,12 @@ def save_prosody(model: DurationModel | PitchModel | DurationNetwork | PitchNetw
         "config": dataclasses.asdict(model.config),
     }
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    # Through tts_common.files: never half-written, and with the mode open() would give.
-    with atomic_file(weights_path) as tmp:
-        save_file(tensors, str(tmp), metadata={"kind": kind})
-    with atomic_file(config_path) as tmp:
-        tmp.write_text(json.dumps(metadata, indent=2) + "\n")
+    # Through tts_common.files: never half-written, and with the mode open() would give
+    # (safetensors' own save_file makes every file 0600).
+    with atomic_open(weights_path) as handle:
+        handle.write(save(tensors, metadata={"kind": kind}))
+    with atomic_open(config_path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(metadata, indent=2) + "\n")
     return weights_path, config_path
 
 

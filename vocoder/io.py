@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from safetensors import SafetensorError
 
+from tts_common.files import atomic_open
 from vocoder.config import VocoderError, WaveNetConfig
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def save_wavenet(model: WaveNet, directory: str | Path,
     whose generation loop reads float16 weights anyway loses nothing by it. None: float32.
     """
     import torch
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     storage_dtype = torch.float32 if storage_dtype is None else storage_dtype
     if storage_dtype not in (torch.float32, torch.float16):
@@ -54,13 +55,12 @@ def save_wavenet(model: WaveNet, directory: str | Path,
                 raise VocoderError(f"tensor {name!r} exceeds the float16 range; store float32")
             tensor = tensor.to(storage_dtype)
         tensors[name] = tensor.contiguous()
-    # Write beside, then rename: an interrupted save never leaves a half-written checkpoint.
-    weights_tmp = directory / (WEIGHTS_NAME + ".tmp")
-    config_tmp = directory / (CONFIG_NAME + ".tmp")
-    save_file(tensors, str(weights_tmp), metadata={"format": "pt", "model": "wavenet"})
-    config_tmp.write_text(json.dumps(model.config.to_dict(), indent=2) + "\n")
-    weights_tmp.replace(directory / WEIGHTS_NAME)
-    config_tmp.replace(directory / CONFIG_NAME)
+    # Through tts_common.files: an interrupted save never leaves a half-written file, and the
+    # files get the mode open() would give (safetensors' own save_file makes them 0600).
+    with atomic_open(directory / WEIGHTS_NAME) as handle:
+        handle.write(save(tensors, metadata={"format": "pt", "model": "wavenet"}))
+    with atomic_open(directory / CONFIG_NAME, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(model.config.to_dict(), indent=2) + "\n")
     logger.info("saved WaveNet (%d parameters) to %s", model.num_parameters(), directory)
     return directory
 
