@@ -392,6 +392,24 @@ def test_after_warmup_synthesis_loads_every_kernel_from_the_cache(tmp_path):
     assert probe.returncode == 0, probe.stderr[-2000:]
     counts = json.loads(probe.stdout.splitlines()[-1])
     assert all(hits >= 1 and misses == 0 for hits, misses in counts), counts
+    # a voice that keeps its WaveNet in the other storage finds its loop compiled too
+    other = run_python(
+        "import json\n"
+        "from tts import Synthesizer\n"
+        "from tts.warmup import WARMUP_TEXT\n"
+        "from vocoder import generate\n"
+        "from vocoder.generate import Generator\n"
+        "from vocoder.stream import StreamingGenerator\n"
+        "synth = Synthesizer.from_pretrained()\n"
+        "dtype = 'float32' if synth.generator.weights_dtype == 'float16' else 'float16'\n"
+        "gen = Generator.from_tensors(synth.generator.config, synth.voice.tensors('wavenet'),"
+        " dtype)\n"
+        "plan = synth.plan(next(iter(synth.phonemize('Another one.'))), 1)\n"
+        "list(StreamingGenerator(gen, threads=2).submit(plan.conditioning, 1, seed=0,"
+        " temperature=1.0))\n"
+        "print(json.dumps(sum(generate._run.stats.cache_misses.values())))\n", env=cache)
+    assert other.returncode == 0, other.stderr[-2000:]
+    assert json.loads(other.stdout.splitlines()[-1]) == 0
 
 
 # -- CMUdict, parsed a word at a time -------------------------------------------------------------

@@ -32,19 +32,22 @@ def warm_up(voice: str | None = None) -> float:
     """Synthesize ``WARMUP_TEXT`` with both weight storages; returns the seconds it took."""
     from tts.synthesizer import Synthesizer
     from vocoder.generate import WEIGHT_DTYPES, Generator
-    from vocoder.io import read_wavenet_tensors
+    from vocoder.stream import StreamingGenerator
 
     start = time.perf_counter()
     synth = Synthesizer.from_pretrained(voice)
     synth.synthesize(WARMUP_TEXT, seed=0)
-    # The other weight storage: the same loop specialized for float32 or float16 weights.
-    config = synth.generator.config
+    # The other weight storage: the same loop specialized for float32 or float16 weights,
+    # through the same streaming path as synthesis (so the same argument types).
     plan = synth.plan(next(iter(synth.phonemize(WARMUP_TEXT))), 0)
     for dtype in WEIGHT_DTYPES:
         if dtype != synth.generator.weights_dtype:
-            tensors = read_wavenet_tensors(config, synth.voice.weights_path("wavenet"))
-            other = Generator.from_tensors(config, tensors, dtype)
-            other.generate([plan.conditioning[:2]], [0], seed=0, threads=1)
+            other = Generator.from_tensors(synth.generator.config,
+                                           synth.voice.tensors("wavenet"), dtype)
+            audio = StreamingGenerator(other).submit(plan.conditioning[:4], 0, seed=0,
+                                                     temperature=synth.temperature)
+            for _ in audio:
+                pass
     return time.perf_counter() - start
 
 
