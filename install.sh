@@ -40,6 +40,9 @@ done
 # chromium + chromium-driver: the headless browser of the `tts server` web page test.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# festival + its KED voice: the unseen speaker of benchmarks/adaptation.py (tts adapt).
+command -v festival >/dev/null 2>&1 || missing+=(festival)
+compgen -G "/usr/share/festival/voices/*/ked_diphone" >/dev/null || missing+=(festvox-kdlpc16k)
 # Debian ships venv's pip bootstrap (ensurepip) separately, in python3-venv.
 if [ -n "$base_python" ] && ! "$base_python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   missing+=(python3-venv)

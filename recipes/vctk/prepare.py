@@ -1037,7 +1037,9 @@ def prepare(config: PrepareConfig) -> dict[str, Any]:
     _check_config(config)
     config.prep_dir = Path(config.prep_dir)
     corpus = scan_corpus(config)
-    logger.info("VCTK %s layout in %s: %d utterances of %d speakers", corpus.layout, corpus.root,
+    logger.info("%s layout in %s: %d utterances of %d speakers",
+                f"VCTK {corpus.layout}" if corpus.layout[0].isdigit() else corpus.layout,
+                corpus.root,
                 len(corpus.items), len({i.speaker for i in corpus.items}))
     skipped: list[dict[str, str]] = list(corpus.skipped)
     stages_run = {"scan"}
