@@ -1,4 +1,5 @@
 """Text → linguistic features, and the analysis of recordings into the same feature space.
 
-Pure Python + numpy; torch is imported only where the small duration/F0 networks run.
+Pure Python + numpy, the duration/F0 networks included; torch is imported only to train them
+(``frontend.prosody_torch``, ``frontend.prosody_train``).
 """
