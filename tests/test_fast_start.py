@@ -31,11 +31,12 @@ from vocoder.model import WaveNet, WaveNetConfig
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 300,
+def run_python(code: str | None, env: dict[str, str] | None = None, timeout: float = 300,
                args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args, "-c", code] if code else
-                          [sys.executable, *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO_ROOT, env={**os.environ, **(env or {})})
+    """``python ARGS -c CODE`` (or ``python ARGS`` when CODE is None) in the repository."""
+    command = [sys.executable, *args] + (["-c", code] if code is not None else [])
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO_ROOT, env={**os.environ, **(env or {})})
 
 
 # -- the mel filterbank ------------------------------------------------------------------------
@@ -378,7 +379,7 @@ def test_export_voice_without_torch_says_how_to_install_it(tmp_path):
 @pytest.mark.slow
 def test_after_warmup_synthesis_loads_every_kernel_from_the_cache(tmp_path):
     cache = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}  # empty: the warm-up compiles all
-    warm = run_python("", env=cache, args=("-m", "tts.warmup"), timeout=900)
+    warm = run_python(None, env=cache, args=("-m", "tts.warmup"), timeout=900)
     assert warm.returncode == 0, warm.stderr[-2000:]
     assert "synthesis kernels compiled and cached" in warm.stderr
     probe = run_python(
@@ -396,7 +397,6 @@ def test_after_warmup_synthesis_loads_every_kernel_from_the_cache(tmp_path):
     other = run_python(
         "import json\n"
         "from tts import Synthesizer\n"
-        "from tts.warmup import WARMUP_TEXT\n"
         "from vocoder import generate\n"
         "from vocoder.generate import Generator\n"
         "from vocoder.stream import StreamingGenerator\n"
