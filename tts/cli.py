@@ -354,12 +354,6 @@ def say(text: str | None, path: str | None, speaker: str | None, output: str | N
         click.echo(f"wrote {target}", err=True)
 
 
-def _pcm16(chunk) -> bytes:
-    import numpy as np
-
-    return (np.clip(chunk, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
-
-
 def _detach_stdout() -> None:
     """Point fd 1 at /dev/null, so that flushing what is still buffered at exit cannot fail."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -377,6 +371,8 @@ def _write_stdout(chunks, sample_rate: int, raw: bool) -> None:
 
     import soundfile as sf
 
+    from tts.serving import pcm16
+
     stdout = sys.stdout.buffer
 
     def emit(data: bytes) -> None:
@@ -392,7 +388,7 @@ def _write_stdout(chunks, sample_rate: int, raw: bool) -> None:
 
     if raw:
         for chunk in chunks:
-            emit(_pcm16(chunk))
+            emit(pcm16(chunk))
         return
     # A WAV header holds the length, so the whole file is assembled first (use --raw to stream).
     buffer = io.BytesIO()
