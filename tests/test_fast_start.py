@@ -379,9 +379,14 @@ def test_export_voice_without_torch_says_how_to_install_it(tmp_path):
 @pytest.mark.slow
 def test_after_warmup_synthesis_loads_every_kernel_from_the_cache(tmp_path):
     cache = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}  # empty: the warm-up compiles all
+    cached = "from vocoder.generate import kernels_cached; print(kernels_cached())"
+    assert run_python(cached, env=cache).stdout.split() == ["False"]
     warm = run_python(None, env=cache, args=("-m", "tts.warmup"), timeout=900)
     assert warm.returncode == 0, warm.stderr[-2000:]
+    # the Synthesizer said why the first synthesis takes long, and the cache is full after
+    assert "compiles the WaveNet's sample loop" in warm.stderr
     assert "synthesis kernels compiled and cached" in warm.stderr
+    assert run_python(cached, env=cache).stdout.split() == ["True"]
     probe = run_python(
         "import json\n"
         "from tts import Synthesizer\n"

@@ -44,7 +44,7 @@ from frontend.prosody import (
 )
 from tts_common.threads import single_threaded_blas
 from tts.voice import Speaker, VoiceError, VoiceSpec, bundled_voice_dir, read_voice
-from vocoder.generate import Generator
+from vocoder.generate import Generator, kernels_cached
 from vocoder.stream import StreamingGenerator, UtteranceStream
 from vocoder.config import WaveNetConfig
 
@@ -112,6 +112,9 @@ class Synthesizer:
         wavenet_config = WaveNetConfig.from_dict(voice.model_config("wavenet"))
         self.generator = Generator.from_tensors(
             wavenet_config, voice.tensors("wavenet"), weights_dtype=voice.synthesis.weights_dtype)
+        if not kernels_cached():
+            logger.warning("the first synthesis compiles the WaveNet's sample loop for this "
+                           "machine (10-30 s, once); `python -m tts.warmup` does it ahead")
         self.temperature = voice.synthesis.temperature
         self.sentence_pause_s = voice.synthesis.sentence_pause_s
         self._speakers = voice.speakers

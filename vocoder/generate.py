@@ -874,6 +874,16 @@ def frame_blocks(num_frames: int) -> list[tuple[int, int]]:
     return blocks
 
 
+def kernels_cached() -> bool:
+    """Whether numba's cache holds the sample loop for this source and machine, i.e. whether
+    the first generation in this process loads it (a fraction of a second) rather than
+    compiling it (10-30 s). Reads numba's cache index; True when that cannot be told."""
+    try:
+        return bool(_run._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - numba internals: never fail generation over a hint
+        return True
+
+
 def _balanced_groups(lengths: np.ndarray, groups: int) -> list[np.ndarray]:
     """Split utterance indices into at most `groups` sets of similar total length."""
     groups = max(1, min(groups, len(lengths)))
