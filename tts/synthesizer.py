@@ -112,9 +112,9 @@ class Synthesizer:
         wavenet_config = WaveNetConfig.from_dict(voice.model_config("wavenet"))
         self.generator = Generator.from_tensors(
             wavenet_config, voice.tensors("wavenet"), weights_dtype=voice.synthesis.weights_dtype)
-        if not kernels_cached():
-            logger.warning("the first synthesis compiles the WaveNet's sample loop for this "
-                           "machine (10-30 s, once); `python -m tts.warmup` does it ahead")
+        if not kernels_cached():  # info, not a warning: stderr stays as the CLI tests pin it
+            logger.info("the first synthesis compiles the WaveNet's sample loop for this "
+                        "machine (10-30 s, once); `python -m tts.warmup` does it ahead")
         self.temperature = voice.synthesis.temperature
         self.sentence_pause_s = voice.synthesis.sentence_pause_s
         self._speakers = voice.speakers
