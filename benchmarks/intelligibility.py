@@ -68,6 +68,7 @@ from tts.evaluation import (  # noqa: E402
 )
 from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
 from tts.voice import Speaker, VoiceError  # noqa: E402
+from tts_common.corpus import PreparedCorpus, read_corpus  # noqa: E402
 
 logger = logging.getLogger("intelligibility")
 
@@ -160,30 +161,9 @@ def short_source(args: list[str] | None) -> str:
     return " ".join([voice or "flite", *settings, *others])
 
 
-@dataclass(frozen=True)
-class PreparedCorpus:
-    directory: Path
-    manifest: list[dict[str, Any]]
-    stats: dict[str, Any]
-
-
 def read_prepared(directory: str | Path) -> PreparedCorpus:
-    prep = Path(directory)
-    if not prep.is_dir():
-        raise BenchmarkError(f"prepared corpus not found: {prep}")
-    try:
-        stats = json.loads((prep / "stats.json").read_text(encoding="utf-8"))
-        lines = (prep / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-        manifest = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BenchmarkError(f"{prep} is not a usable prepared corpus: {exc}") from None
-    for entry in manifest:
-        missing = [key for key in ("utt_id", "speaker", "split", "text", "wav", "cond")
-                   if key not in entry]
-        if missing:
-            raise BenchmarkError(f"{prep / 'manifest.jsonl'}: an entry lacks {', '.join(missing)}; "
-                                 "re-run the corpus preparation")
-    return PreparedCorpus(prep, manifest, stats)
+    """The prepared corpus with what copy synthesis and the held-out check read."""
+    return read_corpus(directory, BenchmarkError, ("speaker", "text", "wav", "cond"))
 
 
 def check_heldout_unseen(sentences: Sequence[str], corpus: PreparedCorpus) -> None:
@@ -214,9 +194,8 @@ def copy_conditioning(synth: Synthesizer, corpus: PreparedCorpus,
         conditioning = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise BenchmarkError(f"cannot read {path}: {exc}") from None
-    prep_f0 = corpus.stats.get("log_f0", {})
     voice_f0 = synth.voice.conditioning
-    prep_mean, prep_std = float(prep_f0.get("mean", math.nan)), float(prep_f0.get("std", math.nan))
+    prep_mean, prep_std = corpus.log_f0_normalization(BenchmarkError)
     voice_mean, voice_std = voice_f0.log_f0_mean, voice_f0.log_f0_std
     if not (math.isclose(prep_mean, voice_mean, abs_tol=1e-9)
             and math.isclose(prep_std, voice_std, abs_tol=1e-9)):

@@ -47,6 +47,7 @@ from frontend.prosody import (
     DurationConfig, DurationModel, PitchConfig, PitchModel, ProsodyError, expected_feature_dim,
     load_duration_model, load_pitch_model, predict_durations, predict_f0, save_prosody,
 )
+from tts_common import corpus
 from tts_common.checkpoints import CheckpointError, read_checkpoint, write_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -104,43 +105,22 @@ def _continuous_log_f0(f0_hz: np.ndarray, voiced: np.ndarray) -> np.ndarray:
 
 
 def read_speakers(prep_dir: str | Path) -> list[str]:
-    """Speaker ids by index, from ``speakers.json``."""
-    path = Path(prep_dir) / "speakers.json"
-    if not path.is_file():
-        raise ProsodyError(f"{path} not found: is {prep_dir} a prepared corpus directory?")
-    try:
-        entries = json.loads(path.read_text())["speakers"]
-        ordered = sorted(entries, key=lambda e: int(e["index"]))
-        ids = [str(e["id"]) for e in ordered]
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ProsodyError(f"{path} is not a valid speakers file ({exc})") from None
-    if [int(e["index"]) for e in ordered] != list(range(len(ids))):
-        raise ProsodyError(f"{path}: speaker indices must be 0..{len(ids) - 1}")
-    return ids
+    """Speaker ids by index, from ``speakers.json`` (``tts_common.corpus``)."""
+    return [str(s["id"]) for s in corpus.read_speakers(prep_dir, ProsodyError)]
 
 
 def load_split(prep_dir: str | Path, split: str) -> list[Utterance]:
     """The utterances of one split; inconsistent entries are skipped with a warning."""
     prep = Path(prep_dir)
-    manifest = prep / "manifest.jsonl"
-    if not manifest.is_file():
-        raise ProsodyError(f"{manifest} not found: prepare the corpus first "
-                           "(the manifest is written last, when preparation has finished)")
     utterances: list[Utterance] = []
     skipped = 0
-    for line_number, line in enumerate(manifest.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ProsodyError(f"{manifest}:{line_number} is not valid JSON ({exc})") from None
-        if entry.get("split") != split:
+    for entry in corpus.read_manifest(prep, ProsodyError, ("align", "phone_feats", "f0")):
+        if entry["split"] != split:
             continue
         try:
             utterance = _load_utterance(prep, entry)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            logger.warning("skipping %s: %s", entry.get("utt_id", f"line {line_number}"), exc)
+            logger.warning("skipping %s: %s", entry["utt_id"], exc)
             skipped += 1
             continue
         utterances.append(utterance)

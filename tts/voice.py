@@ -38,6 +38,7 @@ from frontend.conditioning import conditioning_channels
 from frontend.features import FRAME_FEATURE_DIM, PHONEME_FEATURE_DIM
 from frontend.g2p import BACKENDS as G2P_BACKENDS
 from frontend.phonemes import inventory
+from tts_common.corpus import read_corpus
 from tts_common.files import atomic_directory, atomic_open
 from vocoder.config import WaveNetConfig
 
@@ -768,12 +769,8 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
 
     if weights_dtype not in ("float16", "float32"):
         raise VoiceError(f"weights_dtype must be float16 or float32, got {weights_dtype!r}")
-    prep = Path(prep_dir)
-    try:
-        speakers = json.loads((prep / "speakers.json").read_text())["speakers"]
-        stats = json.loads((prep / "stats.json").read_text())
-    except (OSError, KeyError, json.JSONDecodeError) as exc:
-        raise VoiceError(f"{prep} is not a prepared corpus (speakers.json/stats.json: {exc})") from None
+    prepared = read_corpus(prep_dir, VoiceError)
+    log_f0_mean, log_f0_std = prepared.log_f0_normalization(VoiceError)
 
     def fill(staging: Path) -> None:
         parts = staging / ".parts"  # each model as its trainer saves it, with its own metadata
@@ -788,12 +785,11 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
             "sample_rate": wavenet.config.sample_rate, "hop_length": wavenet.config.hop_length,
             "frontend": {"backend": "cmudict", "language": "en-us",
                          "phoneme_inventory": inventory()},
-            "conditioning": {"channels": conditioning_channels(),
-                             "log_f0_mean": float(stats["log_f0"]["mean"]),
-                             "log_f0_std": float(stats["log_f0"]["std"])},
+            "conditioning": {"channels": conditioning_channels(), "log_f0_mean": log_f0_mean,
+                             "log_f0_std": log_f0_std},
             "speakers": [{key: s.get(key, "") for key in
                           ("id", "index", "gender", "age", "accent", "region", "source")}
-                         for s in speakers],
+                         for s in prepared.speakers],
             "models": {"duration": json.loads((parts / "duration.json").read_text()),
                        "pitch": json.loads((parts / "pitch.json").read_text()),
                        "wavenet": wavenet.config.to_dict()},

@@ -1,8 +1,8 @@
 """Training windows for the WaveNet: (frame features, μ-law audio, speaker) from a prepared corpus.
 
-Reads the prepared-corpus directory (``manifest.jsonl``, ``stats.json``, ``speakers.json``, the
-``cond`` .npy files and the 16 kHz wavs) directly: the vocoder knows nothing about the frontend
-that wrote it.
+Reads a prepared corpus (``manifest.jsonl``, ``stats.json``, ``speakers.json`` through
+``tts_common.corpus``, then the ``cond`` .npy files and the 16 kHz wavs): the vocoder knows
+nothing about the frontend that wrote it.
 
 Everything is cached in RAM once: the audio as μ-law classes (one byte per sample), the
 conditioning as float16 (the features are normalized, so half precision loses nothing that
@@ -33,7 +33,6 @@ resumes at step ``s`` draws exactly the windows an uninterrupted run would have 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from tts_common import corpus
 from vocoder.lpc import LPCSpec
 from vocoder.mulaw import mulaw_encode, silence_class
 
@@ -64,43 +64,9 @@ class Utterance:
     sample_offset: int  # into the concatenated audio classes (num_frames * hop samples each)
 
 
-def read_json(path: Path) -> dict:
-    if not path.is_file():
-        raise DatasetError(f"{path} not found: is {path.parent} a prepared corpus directory? "
-                           "Run the corpus preparation first")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DatasetError(
-            f"{path} is not valid JSON ({exc}); re-run the corpus preparation") from None
-
-
 def read_manifest(prep_dir: str | Path) -> list[dict]:
-    """All entries of ``PREP/manifest.jsonl`` (one JSON object a line)."""
-    path = Path(prep_dir) / "manifest.jsonl"
-    if not path.is_file():
-        raise DatasetError(f"{path} not found: is {prep_dir} a prepared corpus directory? "
-                           "Run the corpus preparation first (it writes manifest.jsonl last)")
-    entries = []
-    with path.open() as handle:
-        for line_number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{line_number}: not valid JSON ({exc}); "
-                                   "re-run the corpus preparation") from None
-            missing = [key for key in ("utt_id", "speaker_index", "split", "num_frames", "wav",
-                                       "cond") if key not in entry]
-            if missing:
-                raise DatasetError(f"{path}:{line_number}: missing field(s) {', '.join(missing)}; "
-                                   "re-run the corpus preparation")
-            if not isinstance(entry["num_frames"], int) or entry["num_frames"] <= 0:
-                raise DatasetError(f"{path}:{line_number}: num_frames must be a positive integer, "
-                                   f"got {entry['num_frames']!r}; re-run the corpus preparation")
-            entries.append(entry)
-    return entries
+    """All entries of ``PREP/manifest.jsonl`` with what training reads (``tts_common.corpus``)."""
+    return corpus.read_manifest(prep_dir, DatasetError, ("wav", "cond"))
 
 
 @dataclass
@@ -114,19 +80,11 @@ class CorpusInfo:
 
 
 def read_corpus_info(prep_dir: str | Path) -> CorpusInfo:
-    prep_dir = Path(prep_dir)
-    stats = read_json(prep_dir / "stats.json")
-    speakers = read_json(prep_dir / "speakers.json").get("speakers", [])
-    for key in ("sample_rate", "hop_length", "cond_channels"):
-        if not isinstance(stats.get(key), int) or stats[key] <= 0:
-            raise DatasetError(f"{prep_dir / 'stats.json'}: {key!r} must be a positive integer, "
-                               f"got {stats.get(key)!r}; re-run the corpus preparation")
-    if not speakers:
-        raise DatasetError(f"{prep_dir / 'speakers.json'} lists no speakers; "
-                           "re-run the corpus preparation")
+    stats = corpus.read_stats(prep_dir, DatasetError)
+    speakers = corpus.read_speakers(prep_dir, DatasetError)
     return CorpusInfo(sample_rate=stats["sample_rate"], hop_length=stats["hop_length"],
                       cond_channels=stats["cond_channels"], num_speakers=len(speakers),
-                      speaker_ids=[str(s.get("id", i)) for i, s in enumerate(speakers)])
+                      speaker_ids=[str(s["id"]) for s in speakers])
 
 
 class WaveNetDataset(torch.utils.data.Dataset):

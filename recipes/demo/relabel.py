@@ -38,6 +38,7 @@ import numpy as np
 
 from frontend.phonemes import PAUSE, SILENCE, SILENCES, split_stress
 from recipes.demo.flite import FliteError, parse_flite_args, render_with_phone_times
+from tts_common.corpus import read_speakers
 
 logger = logging.getLogger("recipes.demo.relabel")
 
@@ -246,13 +247,8 @@ def _relabel_file(path: Path, prep: Path, sources: dict[str, list[str]]
 
 def speaker_sources(prep: Path) -> dict[str, list[str]]:
     """flite options per speaker, from the prepared corpus's speakers.json."""
-    try:
-        speakers = json.loads((prep / "speakers.json").read_text(encoding="utf-8"))["speakers"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise RelabelError(f"{prep} has no readable speakers.json ({exc}): run "
-                           "recipes.vctk.prepare on it first") from None
     sources = {}
-    for speaker in speakers:
+    for speaker in read_speakers(prep, RelabelError):
         source = str(speaker.get("source", ""))
         if not source.startswith("flite"):
             raise RelabelError(f"speaker {speaker['id']} was not rendered by flite (source "

@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from tts_common.corpus import OUTPUT_KINDS, STATS_NAME, write_corpus_index
+from tts_common.corpus import output_path as corpus_output_path
 from tts_common.files import atomic_open
 
 logger = logging.getLogger("recipes.vctk.prepare")
@@ -137,16 +139,13 @@ class Corpus:
 
 
 def output_path(prep_dir: Path, kind: str, item_or_utt: Item | str, speaker: str = "") -> Path:
-    """``PREP/<kind>/<speaker>/<utt_id>.<ext>``; kind is wav, align, f0, phone_feats or cond."""
+    """``PREP/<kind>/<speaker>/<utt_id>.<ext>`` (``tts_common.corpus``); kind is one of
+    ``OUTPUT_KINDS``: wav, align, f0, phone_feats or cond."""
     if isinstance(item_or_utt, Item):
-        utt_id, speaker = item_or_utt.utt_id, item_or_utt.speaker
-    else:
-        utt_id = item_or_utt
-    extension = {"wav": ".wav", "align": ".json"}.get(kind, ".npy")
-    return prep_dir / kind / speaker / f"{utt_id}{extension}"
+        return corpus_output_path(prep_dir, kind, item_or_utt.speaker, item_or_utt.utt_id)
+    return corpus_output_path(prep_dir, kind, speaker, item_or_utt)
 
 
-OUTPUT_KINDS = ("wav", "align", "f0", "phone_feats", "cond")
 # Which earlier outputs each output is computed from, and the stage that writes it.
 DEPENDS_ON = {"align": ("wav",), "f0": ("wav",), "phone_feats": ("align",)}
 WRITTEN_BY = {"wav": 1, "align": 2, "f0": 3, "phone_feats": 4, "cond": 5}
@@ -977,7 +976,7 @@ def _run_manifest_stage(corpus: Corpus, config: PrepareConfig,
     mean, std = stats["log_f0"]["mean"], stats["log_f0"]["std"]
 
     # cond depends on the global log-F0 statistics: when they moved, every cond file is stale.
-    stats_path = prep / "stats.json"
+    stats_path = prep / STATS_NAME
     previous: dict[str, Any] = {}
     with contextlib.suppress(OSError, ValueError):
         previous = json.loads(stats_path.read_text(encoding="utf-8"))
@@ -1009,10 +1008,8 @@ def _run_manifest_stage(corpus: Corpus, config: PrepareConfig,
             **{kind: output_path(Path(""), kind, item).as_posix() for kind in OUTPUT_KINDS},
         })
     # A cond rebuild must land before the statistics that describe it, and the manifest last.
-    write_json_atomic(stats_path, stats, only_if_changed=True)
-    write_json_atomic(prep / "speakers.json", {"speakers": [
-        corpus.speakers[s].to_json(i) for i, s in enumerate(speaker_ids)]}, only_if_changed=True)
-    write_jsonl_atomic(prep / "manifest.jsonl", rows)
+    write_corpus_index(prep, stats, [corpus.speakers[s].to_json(i)
+                                     for i, s in enumerate(speaker_ids)], rows)
     return len(rows)
 
 
