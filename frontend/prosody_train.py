@@ -155,27 +155,14 @@ def _load_utterance(prep: Path, entry: dict[str, Any]) -> Utterance:
 
 
 def feature_stats(matrices: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std per column over the rows of all matrices (streamed: frame features of a
-    whole corpus do not fit in memory); 0/1 columns are left as they are (mean 0, std 1).
-
-    A one-hot column that is rare in training would otherwise be divided by a tiny std and
-    explode at inference when it does occur.
-    """
-    count, total, total_sq, binary = 0, 0.0, 0.0, True
+    """Mean and std per column over the rows of all matrices, by the corpus's one rule
+    (``tts_common.corpus.ColumnMoments.mean_std``: 0/1 columns stay as they are)."""
+    moments = corpus.ColumnMoments()
     for x in matrices:
-        x = x.astype(np.float64)  # (T, D)
-        count += len(x)
-        total += x.sum(0)
-        total_sq += (x * x).sum(0)
-        binary = binary & ((x == 0) | (x == 1)).all(0)
-    if not count:
+        moments.add(x)  # (T, D)
+    if not moments.count:
         raise ProsodyError("no feature rows to compute statistics from")
-    mean = total / count
-    std = np.sqrt(np.maximum(total_sq / count - mean * mean, 0.0))
-    std = np.where(std < 1e-3, 1.0, std)  # constant columns: leave their scale alone
-    mean = np.where(binary, 0.0, mean)
-    std = np.where(binary, 1.0, std)
-    return mean.astype(np.float32), std.astype(np.float32)
+    return moments.mean_std()
 
 
 def speaker_stats(values: list[np.ndarray], speakers: list[int],

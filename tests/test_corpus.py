@@ -83,3 +83,15 @@ def test_corpus_files_are_never_unpickled(tiny_prepared, tmp_path):
     np.save(prepared.path(entry, "cond"), np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError, match="pickle"):
         prepared.load(entry, "cond")
+
+
+def test_one_normalization_rule_for_preparation_and_the_prosody_trainers(tiny_prepared):
+    """stats.json's phoneme-feature statistics are what the duration trainer computes."""
+    from frontend.prosody_train import feature_stats, load_split
+
+    prepared = read_corpus(tiny_prepared)
+    mean, std = feature_stats(u.phone_feats for u in load_split(tiny_prepared, "train"))
+    np.testing.assert_allclose(prepared.stats["phone_feats"]["mean"], mean, atol=1e-6)
+    np.testing.assert_allclose(prepared.stats["phone_feats"]["std"], std, atol=1e-6)
+    binary = [i for i in range(len(mean)) if mean[i] == 0 and std[i] == 1]
+    assert binary  # the one-hot columns are left as they are

@@ -17,10 +17,12 @@ reads. This module is its one description, its one writer and its one reader.
                                 stats.json's log_f0 mean/std                      (stage 5)
 
 Paths in the manifest are relative to PREP. Of the statistics, the log-F0 mean and std are the
-ones read downstream (they normalize the conditioning, and a voice stores them); the duration
-and F0 models compute their own normalization from the training split when they are trained
-(``frontend.prosody_train.feature_stats`` / ``speaker_stats``), which is what they were trained
-with and what a voice's prosody weights store.
+ones read downstream (they normalize the conditioning, and a voice stores them). Feature
+statistics follow one rule, ``ColumnMoments.mean_std``: the prosody trainers normalize with it
+(computed from their training split, stored in the models' weights), and stats.json's
+``phone_feats`` block is computed with it too (before, stats.json used another rule, without
+the 0/1-column case, and ``log_duration`` was log(frames) of non-zero durations where the
+duration model's target is log(1 + frames); nothing read either).
 
 Imports nothing of tts, frontend, vocoder or recipes, so that every package may read it.
 """
@@ -182,6 +184,45 @@ def read_corpus(directory: str | Path, error: type[Exception] = CorpusError,
     speakers = read_speakers(directory, error)
     manifest = read_manifest(directory, error, fields)
     return PreparedCorpus(directory, statistics, speakers, manifest)
+
+
+@dataclass
+class ColumnMoments:
+    """Per-column sums of feature rows, streamed (a corpus's frame features do not fit in
+    memory) and mergeable (preparation sums each utterance in a worker), and the one rule that
+    turns them into normalization statistics (``mean_std``)."""
+
+    count: int = 0
+    total: Any = 0.0  # (D,) once rows are added
+    total_sq: Any = 0.0
+    binary: Any = True  # (D,) bool: every value so far 0 or 1
+
+    def add(self, rows: np.ndarray) -> "ColumnMoments":
+        x = np.asarray(rows).astype(np.float64)  # (T, D)
+        self.count += len(x)
+        self.total = self.total + x.sum(0)
+        self.total_sq = self.total_sq + (x * x).sum(0)
+        self.binary = self.binary & ((x == 0) | (x == 1)).all(0)
+        return self
+
+    def merge(self, other: "ColumnMoments") -> "ColumnMoments":
+        self.count += other.count
+        self.total = self.total + other.total
+        self.total_sq = self.total_sq + other.total_sq
+        self.binary = self.binary & other.binary
+        return self
+
+    def mean_std(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) per column, float32. Constant columns (std < 1e-3) keep their scale, and
+        0/1 columns are left as they are (mean 0, std 1): a one-hot column that is rare in
+        training would otherwise be divided by a tiny std and explode where it does occur.
+        The prosody models are trained with these (``frontend.prosody_train``)."""
+        mean = self.total / max(self.count, 1)
+        std = np.sqrt(np.maximum(self.total_sq / max(self.count, 1) - mean * mean, 0.0))
+        std = np.where(std < 1e-3, 1.0, std)
+        mean = np.where(self.binary, 0.0, mean)
+        std = np.where(self.binary, 1.0, std)
+        return np.asarray(mean, np.float32), np.asarray(std, np.float32)
 
 
 def _write_if_changed(path: Path, text: str) -> None:

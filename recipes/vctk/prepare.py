@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from tts_common.corpus import OUTPUT_KINDS, STATS_NAME, write_corpus_index
+from tts_common.corpus import OUTPUT_KINDS, STATS_NAME, ColumnMoments, write_corpus_index
 from tts_common.corpus import output_path as corpus_output_path
 from tts_common.files import atomic_open
 
@@ -661,8 +661,7 @@ def summarize(item: Item, config: PrepareConfig) -> dict[str, Any]:
                          f"phonemes: {stale}")
     voiced_f0 = f0[f0[:, 1] > 0.5, 0].astype(np.float64)
     log_f0 = np.log(voiced_f0[voiced_f0 > 0])
-    log_dur = np.log(durations[durations > 0].astype(np.float64))
-    feats = phone_feats.astype(np.float64)
+    log_dur = np.log1p(durations.astype(np.float64))  # the duration model's target
     return {
         "utt_id": item.utt_id,
         "speaker": item.speaker,
@@ -671,7 +670,7 @@ def summarize(item: Item, config: PrepareConfig) -> dict[str, Any]:
         "num_frames": int(total),
         "log_f0": [float(log_f0.sum()), float((log_f0 ** 2).sum()), int(log_f0.size)],
         "log_duration": [float(log_dur.sum()), float((log_dur ** 2).sum()), int(log_dur.size)],
-        "phone_feats": [feats.sum(0).tolist(), (feats ** 2).sum(0).tolist(), int(len(feats))],
+        "phone_feats": ColumnMoments().add(phone_feats),
     }
 
 
@@ -735,11 +734,10 @@ def compute_stats(summaries: list[dict[str, Any]], splits: dict[str, str]) -> di
         }
         return result
 
-    feats_sum = np.sum([r["phone_feats"][0] for r in train], axis=0)
-    feats_sq = np.sum([r["phone_feats"][1] for r in train], axis=0)
-    feats_mean, feats_std = _mean_std(feats_sum, feats_sq, sum(r["phone_feats"][2] for r in train))
-    # A constant column (a phoneme the training split never has) is left unscaled.
-    feats_std = np.where(feats_std < 1e-6, 1.0, feats_std)
+    feats = ColumnMoments()
+    for row in train:
+        feats.merge(row["phone_feats"])
+    feats_mean, feats_std = feats.mean_std()  # the prosody trainers' rule
     num_samples = sum(r["num_samples"] for r in summaries)
     return {
         "hop_length": HOP_LENGTH,
