@@ -15,16 +15,12 @@ into ``tmp_path`` before changing anything).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# recipes/ is not an installed package; the plain `pytest` command does not put the
-# repository root on sys.path (`python -m pytest` does).
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+# No sys.path edits: recipes/ and tts_common/ (the prepared-corpus format) are installed, and
+# setup.cfg's pythonpath puts the repository root (for benchmarks/) on the path of plain pytest.
 
 
 @pytest.fixture(scope="session")
