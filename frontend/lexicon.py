@@ -130,11 +130,6 @@ def cmudict() -> Mapping[str, list[list[str]]]:
     return _CMUDict(text)
 
 
-def is_known_word(word: str) -> bool:
-    """Whether CMUdict has ``word`` (case-insensitive)."""
-    return word.lower() in cmudict()
-
-
 def load_user_lexicon(path: str | Path) -> Lexicon:
     """Read a user lexicon: one ``word PH1 PH2 ...`` per line, ``#`` starts a comment.
 

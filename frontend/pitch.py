@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.metadata
 import logging
-import sys
-import types
 import warnings
 from typing import Any
 
@@ -30,25 +27,13 @@ MIN_VOICED_FOR_TWO_PASS = 20  # frames (100 ms): fewer give no usable quartiles
 SILENCE_DB = 50.0  # quieter than this below the utterance's loud frames is never voiced
 
 
-def _pkg_resources_shim() -> types.ModuleType:
-    """The one thing pyworld 0.3.5 wants from pkg_resources: ``get_distribution(n).version``."""
-    shim = types.ModuleType("pkg_resources")
-
-    def get_distribution(name: str) -> types.SimpleNamespace:
-        return types.SimpleNamespace(
-            project_name=name, version=importlib.metadata.version(name)
-        )
-
-    shim.get_distribution = get_distribution  # type: ignore[attr-defined]
-    return shim
-
-
 @functools.lru_cache(maxsize=1)
 def import_pyworld() -> Any:
-    """``import pyworld``, also where setuptools >= 81 no longer ships ``pkg_resources``.
+    """``import pyworld``, or one clear error where its ``pkg_resources`` is missing.
 
-    pyworld 0.3.5 imports ``pkg_resources`` only to read its own version; without it, a
-    minimal stand-in module is installed in ``sys.modules`` and the import is retried.
+    pyworld 0.3.5 imports ``pkg_resources`` (to read its own version), which setuptools 81
+    removed; pyproject pins ``setuptools<81`` for it. (This used to install a stand-in module in
+    ``sys.modules``: process-wide state that every other import then saw.)
     """
     with warnings.catch_warnings():
         # pkg_resources warns about its own deprecation on import; not our users' concern.
@@ -58,11 +43,8 @@ def import_pyworld() -> Any:
         except ModuleNotFoundError as exc:
             if exc.name != "pkg_resources":
                 raise
-        logger.debug("pkg_resources is missing; importing pyworld with a stand-in")
-        sys.modules["pkg_resources"] = _pkg_resources_shim()
-        for name in [n for n in sys.modules if n == "pyworld" or n.startswith("pyworld.")]:
-            del sys.modules[name]  # a half-imported package from the failed attempt
-        return importlib.import_module("pyworld")
+    raise RuntimeError("pyworld needs pkg_resources, which setuptools 81 removed: run "
+                       "pip install 'setuptools<81' (or use --f0-method praat)")
 
 
 def _check(audio: np.ndarray, sr: int, hop_length: int, f0_floor: float, f0_ceil: float):

@@ -61,7 +61,7 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
     """
     import json
 
-    from frontend.features import NO_SPEAKABLE_WORDS, Frontend, FrontendError
+    from frontend.features import Frontend, FrontendError, NothingToSayError
 
     if (text is None) == (path is None):
         raise click.UsageError("give either TEXT or -f FILE")
@@ -92,7 +92,7 @@ def analyze(text: str | None, path: str | None, as_json: bool, backend: str, lan
         try:
             utterance = frontend.utterance(text)
         except FrontendError as exc:
-            if str(exc) == NO_SPEAKABLE_WORDS and backend == "cmudict":
+            if isinstance(exc, NothingToSayError) and backend == "cmudict":
                 raise CliError(f"{exc} (for other scripts use --backend espeak with their "
                                "--language)") from None
             raise
