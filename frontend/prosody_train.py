@@ -76,7 +76,7 @@ class TrainConfig:
 
 
 @dataclass
-class Utterance:
+class ProsodyExample:
     """What the prosody models need of one prepared utterance."""
 
     utt_id: str
@@ -109,10 +109,10 @@ def read_speakers(prep_dir: str | Path) -> list[str]:
     return [str(s["id"]) for s in corpus.read_speakers(prep_dir, ProsodyError)]
 
 
-def load_split(prep_dir: str | Path, split: str) -> list[Utterance]:
+def load_split(prep_dir: str | Path, split: str) -> list[ProsodyExample]:
     """The utterances of one split; inconsistent entries are skipped with a warning."""
     prep = Path(prep_dir)
-    utterances: list[Utterance] = []
+    utterances: list[ProsodyExample] = []
     skipped = 0
     for entry in corpus.read_manifest(prep, ProsodyError, ("align", "phone_feats", "f0")):
         if entry["split"] != split:
@@ -129,7 +129,7 @@ def load_split(prep_dir: str | Path, split: str) -> list[Utterance]:
     return utterances
 
 
-def _load_utterance(prep: Path, entry: dict[str, Any]) -> Utterance:
+def _load_utterance(prep: Path, entry: dict[str, Any]) -> ProsodyExample:
     align = json.loads((prep / entry["align"]).read_text())
     durations = np.asarray(align["durations"], dtype=np.int64)
     phonemes = [str(p) for p in align["phonemes"]]
@@ -143,7 +143,7 @@ def _load_utterance(prep: Path, entry: dict[str, Any]) -> Utterance:
                          f"{int(durations.sum())}")
     if (durations < 0).any() or not np.isfinite(phone_feats).all() or not np.isfinite(f0).all():
         raise ValueError("negative durations or non-finite features")
-    return Utterance(
+    return ProsodyExample(
         utt_id=str(entry["utt_id"]), speaker_index=int(entry["speaker_index"]), phonemes=phonemes,
         phone_feats=phone_feats, durations=durations,
         f0_hz=f0[:, 0], voiced=(f0[:, 1] > 0.5) & (f0[:, 0] > 0),
@@ -202,7 +202,7 @@ def _mask(lengths: list[int]) -> torch.Tensor:
     return torch.arange(int(lengths_t.max()))[None, :] < lengths_t[:, None]  # (B, T)
 
 
-def duration_loss(model: DurationModel, batch: list[Utterance]) -> torch.Tensor:
+def duration_loss(model: DurationModel, batch: list[ProsodyExample]) -> torch.Tensor:
     feats = _pad([u.phone_feats for u in batch])  # (B, N, D)
     target = _pad([log_durations(u.durations) for u in batch])  # (B, N)
     speaker = torch.tensor([u.speaker_index for u in batch])  # (B,)
@@ -212,7 +212,7 @@ def duration_loss(model: DurationModel, batch: list[Utterance]) -> torch.Tensor:
     return error[mask].mean()
 
 
-def pitch_loss(model: PitchModel, batch: list[Utterance], log_f0: dict[str, np.ndarray],
+def pitch_loss(model: PitchModel, batch: list[ProsodyExample], log_f0: dict[str, np.ndarray],
                unvoiced_weight: float) -> torch.Tensor:
     feats = _pad([_frame_features(u.phone_feats, u.durations) for u in batch])  # (B, T, D+4)
     target = _pad([log_f0[u.utt_id] for u in batch])  # (B, T)
@@ -236,7 +236,7 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def duration_metrics(model: DurationModel, utterances: list[Utterance]) -> dict[str, float]:
+def duration_metrics(model: DurationModel, utterances: list[ProsodyExample]) -> dict[str, float]:
     predicted, reference, pause = [], [], []
     for u in utterances:
         predicted.append(predict_durations(model, u.phone_feats, u.speaker_index, pauses=u.pauses))
@@ -254,7 +254,7 @@ def duration_metrics(model: DurationModel, utterances: list[Utterance]) -> dict[
     }
 
 
-def pitch_metrics(model: PitchModel, utterances: list[Utterance]) -> dict[str, float]:
+def pitch_metrics(model: PitchModel, utterances: list[ProsodyExample]) -> dict[str, float]:
     cents, mismatched, frames = [], 0, 0
     for u in utterances:
         feats = _frame_features(u.phone_feats, u.durations)
@@ -437,7 +437,7 @@ def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
 
 
 def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationConfig | PitchConfig,
-         train_config: TrainConfig, train_set: list[Utterance], valid_set: list[Utterance],
+         train_config: TrainConfig, train_set: list[ProsodyExample], valid_set: list[ProsodyExample],
          log_f0: dict[str, np.ndarray], run_dir: Path,
          checkpoint: dict[str, Any] | None) -> dict[str, Any]:
     """The optimization loop of :func:`train`, from ``checkpoint`` when there is one."""
@@ -450,7 +450,7 @@ def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationCon
         optimizer.load_state_dict(checkpoint["optimizer"])
         step, best = int(checkpoint["step"]), dict(checkpoint["best"])
 
-    def loss_of(batch: list[Utterance]) -> torch.Tensor:
+    def loss_of(batch: list[ProsodyExample]) -> torch.Tensor:
         if kind == "duration":
             return duration_loss(model, batch)
         return pitch_loss(model, batch, log_f0, train_config.unvoiced_weight)
@@ -494,8 +494,8 @@ def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationCon
     return best
 
 
-def _validate(kind: str, model: DurationModel | PitchModel, valid_set: list[Utterance],
-              loss_of: Callable[[list[Utterance]], torch.Tensor],
+def _validate(kind: str, model: DurationModel | PitchModel, valid_set: list[ProsodyExample],
+              loss_of: Callable[[list[ProsodyExample]], torch.Tensor],
               batch_size: int) -> dict[str, Any]:
     model.eval()
     with torch.no_grad():

@@ -56,7 +56,9 @@ class DatasetError(ValueError):
 
 
 @dataclass
-class Utterance:
+class UtteranceSpan:
+    """Where one utterance of the split lies in the dataset's concatenated arrays."""
+
     utt_id: str
     speaker_index: int
     num_frames: int
@@ -131,7 +133,7 @@ class WaveNetDataset(torch.utils.data.Dataset):
         self._waveform = (np.empty(total_frames * self.hop_length, class_dtype)
                           if lpc is not None else None)
         self._basis = lpc.basis() if lpc is not None else None
-        self.utterances: list[Utterance] = []
+        self.utterances: list[UtteranceSpan] = []
         frame_offset = 0
         for count, entry in enumerate(entries, 1):
             utt_features, utt_audio = self._load(entry)
@@ -146,7 +148,7 @@ class WaveNetDataset(torch.utils.data.Dataset):
                                                  quantization_channels)
             else:
                 self._audio[span] = mulaw_encode(utt_audio, quantization_channels)
-            self.utterances.append(Utterance(entry["utt_id"], int(entry["speaker_index"]),
+            self.utterances.append(UtteranceSpan(entry["utt_id"], int(entry["speaker_index"]),
                                              num_frames, frame_offset, sample_offset))
             frame_offset += num_frames
             if count % 2000 == 0:

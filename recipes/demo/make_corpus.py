@@ -117,7 +117,9 @@ _SLOTS_PER_BLOCK = len(SPEAKERS) + 1  # one pool slot per speaker, plus one for 
 
 
 @dataclass(frozen=True)
-class Utterance:
+class PlannedRecording:
+    """One sentence that a demo speaker is to be rendered saying."""
+
     speaker: DemoSpeaker
     utterance_id: str  # "p225_001"
     text: str
@@ -143,7 +145,7 @@ def _pool_index(speaker_index: int, position: int) -> int:
     return own * _SLOTS_PER_BLOCK + speaker_index
 
 
-def plan_utterances(speakers: int, sentences_per_speaker: int, seed: int = 0) -> list[Utterance]:
+def plan_utterances(speakers: int, sentences_per_speaker: int, seed: int = 0) -> list[PlannedRecording]:
     """Every utterance of a corpus, speaker by speaker, in reading order."""
     if not 1 <= speakers <= len(SPEAKERS):
         raise CorpusError(f"--speakers must be between 1 and {len(SPEAKERS)}, got {speakers}")
@@ -155,7 +157,7 @@ def plan_utterances(speakers: int, sentences_per_speaker: int, seed: int = 0) ->
     indexes = [[_pool_index(k, i) for i in range(sentences_per_speaker)] for k in range(speakers)]
     pool = training_sentences(max(max(row) for row in indexes) + 1, seed)
     return [
-        Utterance(SPEAKERS[k], f"{SPEAKERS[k].speaker_id}_{i + 1:03d}", pool[index])
+        PlannedRecording(SPEAKERS[k], f"{SPEAKERS[k].speaker_id}_{i + 1:03d}", pool[index])
         for k, row in enumerate(indexes)
         for i, index in enumerate(row)
     ]
@@ -188,7 +190,7 @@ def _write_text(path: Path, text: str) -> None:
     _write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def _prepare_directory(corpus: Path, utterances: Sequence[Utterance]) -> list[Utterance]:
+def _prepare_directory(corpus: Path, utterances: Sequence[PlannedRecording]) -> list[PlannedRecording]:
     """Check ``corpus`` against the plan and return the utterances still to render.
 
     Refuses (before touching anything) a directory whose existing transcripts or speaker-info
@@ -244,7 +246,7 @@ def _prepare_directory(corpus: Path, utterances: Sequence[Utterance]) -> list[Ut
     return todo
 
 
-def render_utterance(utterance: Utterance, corpus: Path) -> float:
+def render_utterance(utterance: PlannedRecording, corpus: Path) -> float:
     """Render one utterance into the corpus; returns its duration in seconds."""
     audio16k = render(utterance.text, utterance.speaker.flite_args)  # (T,)
     audio48k = soxr.resample(audio16k, FLITE_SAMPLE_RATE, SAMPLE_RATE, quality="HQ")  # (3T,)
@@ -301,7 +303,7 @@ def make_corpus(
     return corpus
 
 
-def _log_summary(corpus: Path, utterances: Sequence[Utterance]) -> None:
+def _log_summary(corpus: Path, utterances: Sequence[PlannedRecording]) -> None:
     seconds: dict[str, float] = {}
     for utterance in utterances:
         info = sf.info(str(utterance.audio_path(corpus)))
