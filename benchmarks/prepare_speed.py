@@ -15,20 +15,18 @@ other so that each stage's share is visible, and prints the total last:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import resource
-import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))  # recipes/ is not an installed package
+from recipes.demo.make_corpus import SPEAKERS, make_corpus
+from recipes.vctk.prepare import STAGES, PrepareConfig, prepare
+from tts_common.corpus import read_manifest
 
-from recipes.demo.make_corpus import SPEAKERS, make_corpus  # noqa: E402
-from recipes.vctk.prepare import STAGES, PrepareConfig, prepare  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cpu_seconds() -> float:
@@ -63,7 +61,7 @@ def main() -> None:
             prepare(config)
             seconds[stage] = time.perf_counter() - start
             cpu[stage] = _cpu_seconds() - cpu_start
-        rows = [json.loads(line) for line in (prep / "manifest.jsonl").read_text().splitlines()]
+        rows = read_manifest(prep, fields=("duration_s",))
         skipped = (prep / "skipped.jsonl").read_text().splitlines()
     audio_seconds = sum(row["duration_s"] for row in rows)
     total = sum(seconds.values())

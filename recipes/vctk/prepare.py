@@ -48,7 +48,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from tts_common.corpus import OUTPUT_KINDS, STATS_NAME, ColumnMoments, write_corpus_index
+from tts_common.corpus import (MANIFEST_NAME, OUTPUT_KINDS, STATS_NAME, ColumnMoments,
+                               write_corpus_index)
 from tts_common.corpus import output_path as corpus_output_path
 from tts_common.files import atomic_open
 
@@ -1143,7 +1144,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if summary["manifest_rows"] is not None:
         logger.info("manifest: %d utterances in %s", summary["manifest_rows"],
-                    config.prep_dir / "manifest.jsonl")
+                    config.prep_dir / MANIFEST_NAME)
     return 0
 
 
