@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 from safetensors.numpy import load_file as load_safetensors
+from safetensors.numpy import save as safetensors_bytes
 from safetensors.numpy import save_file as save_safetensors
 
 from tts.voice import (
@@ -48,7 +49,7 @@ STATE_WEIGHTS = "adapt_rows.safetensors"
 EMBEDDING = {"duration": "speaker_embedding.weight", "pitch": "speaker_embedding.weight",
              "wavenet": "speaker_embedding.weight"}
 PHASES = ("duration", "pitch", "wavenet")
-PROBE_STEP = 10**9  # batches that choose the nearest speaker: never drawn in training
+PROBE_STEP = 10**9  # batches that choose the start row and the best one: never trained on
 
 
 class AdaptError(ValueError):
@@ -76,6 +77,8 @@ class AdaptConfig:
     wavenet_batch: int = 4
     wavenet_window_frames: int = 40  # 200 ms a window
     wavenet_lr: float = 0.01
+    wavenet_probe_batches: int = 4  # fixed batches that choose the start row and the best one
+    wavenet_probe_every: int = 50  # steps
     checkpoint_seconds: float = 60.0
     export_reserve_s: float = 90.0  # budget kept for the export and the level measurement
 
@@ -89,16 +92,18 @@ def _work_dir(config: AdaptConfig) -> Path:
     return Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
 
 
-def _read_state(work: Path, identity: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_state(work: Path, identity: dict[str, Any]
+                ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The saved progress of this adaptation (same data, speaker and base voice), else empty."""
-    path = work / STATE_JSON
+    path, weights = work / STATE_JSON, work / STATE_WEIGHTS
     if not path.is_file():
         return {"elapsed_s": 0.0, "steps": {}}, {}
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-        rows = load_safetensors(str(work / STATE_WEIGHTS)) if (work / STATE_WEIGHTS).is_file() else {}
+        rows = load_safetensors(str(weights)) if weights.is_file() else {}
     except (OSError, ValueError) as exc:
-        raise AdaptError(f"cannot resume from {path} ({exc}): delete {work} to start over") from None
+        raise AdaptError(f"cannot resume from {path} ({exc}): delete {work} to start "
+                         "over") from None
     if state.get("identity") != identity:
         raise AdaptError(f"{work} holds another adaptation ({state.get('identity')}): delete it "
                          "or choose another output")
@@ -109,9 +114,7 @@ def _write_state(work: Path, state: dict[str, Any], rows: dict[str, np.ndarray])
     """Rows first, then the JSON that says how far they got: a kill between leaves the JSON
     one checkpoint behind the rows, which only costs the steps in between."""
     with atomic_open(work / STATE_WEIGHTS) as handle:
-        from safetensors.numpy import save
-
-        handle.write(save({k: np.ascontiguousarray(v) for k, v in rows.items()}))
+        handle.write(safetensors_bytes({k: np.ascontiguousarray(v) for k, v in rows.items()}))
     with atomic_open(work / STATE_JSON, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(state, indent=1) + "\n")
 
@@ -258,50 +261,86 @@ def _wavenet_module(voice: VoiceSpec, tensors: dict[str, np.ndarray]):
     return model.eval()
 
 
-def _fit_row(kind: str, model, loss_of: Callable[[int], Any], new_index: int, steps_done: int,
-             max_steps: int, lr: float, deadline_s: Callable[[], float],
-             save: Callable[[int, np.ndarray], None], checkpoint_s: float) -> int:
-    """Adam on the new speaker's embedding row only; ``loss_of(step)`` is one batch's loss.
+@dataclass
+class RowFit:
+    """How one speaker table's new row is fitted."""
 
-    Every other parameter is frozen, and the rows of the other speakers get no gradient, so
-    Adam leaves them exactly as they were (they are copied from the base voice anyway).
-    Returns the number of steps done.
+    kind: str
+    model: Any  # a torch module with ``speaker_embedding`` (N + 1 rows)
+    loss_of: Callable[[int], Any]  # step → one training batch's loss (a tensor)
+    probe: Callable[[], float]  # the loss on fixed batches never trained on
+    max_steps: int
+    lr: float
+    deadline_s: Callable[[], float]  # seconds left for this phase
+
+
+def _fit_row(fit: RowFit, new_index: int, rows: dict[str, np.ndarray], state: dict[str, Any],
+             save: Callable[[], None], checkpoint_s: float, probe_every: int) -> None:
+    """Adam on the new speaker's embedding row only, keeping the row with the lowest probe loss.
+
+    The row starts as the existing speaker's whose row gives the probe batches the lowest loss
+    (or as saved by an interrupted run). Every other parameter is frozen and the other
+    speakers' rows get no gradient (they are copied from the base voice anyway). ``rows``
+    receives ``kind`` (the current row) and ``kind.best``; ``state`` the step and best loss.
     """
     import torch
 
+    kind, model = fit.kind, fit.model
     for parameter in model.parameters():
         parameter.requires_grad_(False)
-    table = model.speaker_embedding.weight
+    table = model.speaker_embedding.weight  # (N + 1, D)
+
+    def set_row(row: np.ndarray) -> None:
+        with torch.no_grad():
+            table[new_index] = torch.as_tensor(row)
+
+    if kind not in rows:
+        losses = []
+        for index in range(new_index):
+            set_row(table[index].detach().numpy().copy())
+            losses.append(fit.probe())
+        nearest = int(np.argmin(losses))
+        logger.info("adapt: %s model starts from %s's row (probe loss %.4f)", kind,
+                    state["speakers"][nearest], losses[nearest])
+        rows[kind] = rows[f"{kind}.best"] = table[nearest].detach().numpy().copy()
+        state["best_loss"][kind] = losses[nearest]
+    set_row(rows[kind])
     table.requires_grad_(True)
     keep = torch.zeros_like(table)
     keep[new_index] = 1.0
     table.register_hook(lambda grad: grad * keep)
-    optimizer = torch.optim.Adam([table], lr=lr)
-    started, last_save, step = time.monotonic(), time.monotonic(), steps_done
-    first = steps_done
-    while step < max_steps and deadline_s() > 0:
-        loss = loss_of(step)
+    optimizer = torch.optim.Adam([table], lr=fit.lr)
+    step = first = int(state["steps"].get(kind, 0))
+    started = last_save = time.monotonic()
+    running: list[float] = []
+
+    def record(step: int) -> None:
+        rows[kind] = table.detach()[new_index].numpy().copy()
+        state["steps"][kind] = step
+        save()
+
+    while step < fit.max_steps and fit.deadline_s() > 0:
+        loss = fit.loss_of(step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         step += 1
-        now = time.monotonic()
-        if now - last_save >= checkpoint_s or step == max_steps:
-            save(step, table.detach()[new_index].numpy().copy())
-            last_save = now
-        if step % 25 == 0 or step == max_steps:
-            per_step = (now - started) / (step - first)
-            eta = min((max_steps - step) * per_step, max(deadline_s(), 0.0))
-            logger.info("adapt: %s step %d/%d, loss %.4f, this phase ends in %s", kind, step,
-                        max_steps, float(loss.detach()), _eta(eta))
-    save(step, table.detach()[new_index].numpy().copy())
-    return step
-
-
-def _nearest_row(table: np.ndarray, loss_with_row: Callable[[np.ndarray], float]) -> int:
-    """The existing speaker whose row gives the new data the lowest loss."""
-    losses = [loss_with_row(table[i]) for i in range(len(table))]
-    return int(np.argmin(losses))
+        running.append(float(loss.detach()))
+        if step % probe_every == 0 or step == fit.max_steps:
+            probe = fit.probe()
+            if probe < state["best_loss"][kind]:
+                state["best_loss"][kind] = probe
+                rows[f"{kind}.best"] = table.detach()[new_index].numpy().copy()
+            per_step = (time.monotonic() - started) / (step - first)
+            eta = min((fit.max_steps - step) * per_step, max(fit.deadline_s(), 0.0))
+            logger.info("adapt: %s step %d/%d, training loss %.4f, probe loss %.4f (best "
+                        "%.4f), this phase ends in %s", kind, step, fit.max_steps,
+                        float(np.mean(running)), probe, state["best_loss"][kind], _eta(eta))
+            running = []
+        if time.monotonic() - last_save >= checkpoint_s:
+            record(step)
+            last_save = time.monotonic()
+    record(step)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,6 +381,8 @@ def adapt(config: AdaptConfig) -> Path:
                     budget.spent_before_s / 60, config.minutes)
 
     prep = prepare_data(config, work)
+    state["elapsed_s"] = budget.elapsed_s  # a run killed after this point resumes with less
+    _write_state(work, state, rows)
     new_index = len(voice.speakers)
     base = {kind: load_safetensors(str(voice.weights_path(kind))) for kind in WEIGHT_FILES}
 
@@ -365,19 +406,19 @@ def adapt(config: AdaptConfig) -> Path:
         end = budget.elapsed_s + share * max(budget.left_s() - config.export_reserve_s, 0.0)
         return lambda: min(end - budget.elapsed_s, budget.left_s() - config.export_reserve_s)
 
-    def saver(kind: str) -> Callable[[int, np.ndarray], None]:
-        def save(step: int, row: np.ndarray) -> None:
-            rows[kind] = row.astype(np.float32)
-            state["steps"][kind] = step
-            state["elapsed_s"] = budget.elapsed_s
-            _write_state(work, state, rows)
-        return save
+    def save() -> None:
+        state["elapsed_s"] = budget.elapsed_s
+        _write_state(work, state, rows)
 
+    state.setdefault("best_loss", {})
+    state["speakers"] = [s.id for s in voice.speakers]
     with torch_threads(config.threads):
         for kind, share in (("duration", 0.05), ("pitch", 0.1)):
             batches = train if kind == "duration" else voiced
+            model = _prosody_module(voice, kind, _grown_tensors(
+                base[kind], kind, rows.get(kind, base[kind][EMBEDDING[kind]][0]), targets[kind]))
 
-            def loss_of(step: int, model=None, batches=batches, kind=kind) -> torch.Tensor:
+            def loss_of(step: int, model=model, batches=batches, kind=kind) -> torch.Tensor:
                 rng = np.random.default_rng([config.seed, PHASES.index(kind), step])
                 picks = rng.choice(len(batches), size=min(config.prosody_batch, len(batches)),
                                    replace=False)
@@ -386,26 +427,15 @@ def adapt(config: AdaptConfig) -> Path:
                     return duration_loss(model, batch)
                 return pitch_loss(model, batch, log_f0, unvoiced_weight=0.3)
 
-            table = base[kind][EMBEDDING[kind]].astype(np.float32)
-            if kind not in rows:
-                def loss_with_row(row: np.ndarray, kind=kind, loss_of=loss_of) -> float:
-                    probe = _prosody_module(voice, kind, _grown_tensors(base[kind], kind, row,
-                                                                        targets[kind]))
-                    with torch.no_grad():
-                        return float(np.mean([float(loss_of(s, probe)) for s in range(4)]))
+            def probe(loss_of=loss_of) -> float:
+                with torch.no_grad():
+                    return float(np.mean([float(loss_of(PROBE_STEP + k)) for k in range(4)]))
 
-                nearest = _nearest_row(table, loss_with_row)
-                logger.info("adapt: %s model starts from %s's row", kind,
-                            voice.speakers[nearest].id)
-                rows[kind] = table[nearest].copy()
-            model = _prosody_module(voice, kind, _grown_tensors(base[kind], kind, rows[kind],
-                                                                targets[kind]))
-            _fit_row(kind, model, lambda step, m=model, f=loss_of: f(step, m), new_index,
-                     int(state["steps"].get(kind, 0)), config.prosody_steps, config.prosody_lr,
-                     deadline_for(share), saver(kind), config.checkpoint_seconds)
-
+            _fit_row(RowFit(kind, model, loss_of, probe, config.prosody_steps, config.prosody_lr,
+                            deadline_for(share)),
+                     new_index, rows, state, save, config.checkpoint_seconds, probe_every=25)
         _fit_wavenet(config, voice, base, rows, state, prep, work, new_index,
-                     deadline_for(1.0), saver("wavenet"))
+                     deadline_for(1.0), save)
 
     return _export(config, voice, base, rows, targets, work, budget, state)
 
@@ -413,7 +443,7 @@ def adapt(config: AdaptConfig) -> Path:
 def _fit_wavenet(config: AdaptConfig, voice: VoiceSpec, base: dict[str, dict[str, np.ndarray]],
                  rows: dict[str, np.ndarray], state: dict[str, Any], prep: Path, work: Path,
                  new_index: int, deadline_s: Callable[[], float],
-                 save: Callable[[int, np.ndarray], None]) -> None:
+                 save: Callable[[], None]) -> None:
     """The WaveNet's new row: the cross-entropy of the new speaker's (excitation) samples."""
     import torch
     import torch.nn.functional as F
@@ -422,9 +452,8 @@ def _fit_wavenet(config: AdaptConfig, voice: VoiceSpec, base: dict[str, dict[str
     from vocoder.train import TrainingModel, conditioning_reach, lpc_spec
 
     view = _wavenet_view(prep, work, voice, new_index)
-    table = base["wavenet"][EMBEDDING["wavenet"]].astype(np.float32)
-    probe_row = rows.get("wavenet", table[0])
-    wavenet = _wavenet_module(voice, _grown_tensors(base["wavenet"], "wavenet", probe_row, None))
+    start_row = rows.get("wavenet", base["wavenet"][EMBEDDING["wavenet"]][0])
+    wavenet = _wavenet_module(voice, _grown_tensors(base["wavenet"], "wavenet", start_row, None))
     context = conditioning_reach(wavenet.config)
     dataset = WaveNetDataset(view, "train", config.wavenet_window_frames, context,
                              seed=config.seed,
@@ -438,21 +467,15 @@ def _fit_wavenet(config: AdaptConfig, voice: VoiceSpec, base: dict[str, dict[str
         logits, _ = model(batch["inputs"], batch["features"], batch["speaker"])  # (B, Q, L)
         return F.cross_entropy(logits, batch["targets"], ignore_index=IGNORE_INDEX)
 
-    if "wavenet" not in rows:
-        def loss_with_row(row: np.ndarray) -> float:
-            with torch.no_grad():
-                wavenet.speaker_embedding.weight[new_index] = torch.as_tensor(row)
-                # Fixed probe batches, far from the indexes training draws.
-                return float(np.mean([float(loss_of(PROBE_STEP + s)) for s in range(3)]))
+    def probe() -> float:
+        with torch.no_grad():
+            return float(np.mean([float(loss_of(PROBE_STEP + k))
+                                  for k in range(config.wavenet_probe_batches)]))
 
-        nearest = _nearest_row(table, loss_with_row)
-        logger.info("adapt: WaveNet starts from %s's row", voice.speakers[nearest].id)
-        rows["wavenet"] = table[nearest].copy()
-    with torch.no_grad():
-        wavenet.speaker_embedding.weight[new_index] = torch.as_tensor(rows["wavenet"])
-    _fit_row("wavenet", wavenet, loss_of, new_index, int(state["steps"].get("wavenet", 0)),
-             config.wavenet_steps, config.wavenet_lr, deadline_s, save,
-             config.checkpoint_seconds)
+    _fit_row(RowFit("wavenet", wavenet, loss_of, probe, config.wavenet_steps, config.wavenet_lr,
+                    deadline_s),
+             new_index, rows, state, save, config.checkpoint_seconds,
+             probe_every=config.wavenet_probe_every)
 
 
 def _export(config: AdaptConfig, voice: VoiceSpec, base: dict[str, dict[str, np.ndarray]],
@@ -466,7 +489,7 @@ def _export(config: AdaptConfig, voice: VoiceSpec, base: dict[str, dict[str, np.
     weights_dir.mkdir(exist_ok=True)
     weights = {}
     for kind, name in WEIGHT_FILES.items():
-        grown = _grown_tensors(base[kind], kind, rows[kind], targets.get(kind))
+        grown = _grown_tensors(base[kind], kind, rows[f"{kind}.best"], targets.get(kind))
         weights[kind] = weights_dir / name
         save_safetensors({k: np.ascontiguousarray(v) for k, v in grown.items()},
                          str(weights[kind]))
