@@ -42,16 +42,14 @@ import numpy as np
 import soundfile as sf
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-from recipes.demo.sentences import heldout_sentences, training_sentences  # noqa: E402
-from tts.adapt import AdaptConfig, AdaptError, adapt  # noqa: E402
-from tts.evaluation import (  # noqa: E402
+from recipes.demo.sentences import heldout_sentences, training_sentences
+from tts.adapt import AdaptConfig, AdaptError, adapt
+from tts.evaluation import (
     Recognizer, SpeechFeatures, analyze, compare, mean_mcd, transcript_words, word_errors,
 )
-from tts.synthesizer import Synthesizer  # noqa: E402
-from tts.voice import VoiceError, bundled_voice_dir, read_voice  # noqa: E402
+from tts.synthesizer import Synthesizer
+from tts.voice import VoiceError, bundled_voice_dir, read_voice
 
 logger = logging.getLogger("adaptation")
 

@@ -17,22 +17,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # recipes/ is not an installed package
-
-from frontend.pitch import extract_f0  # noqa: E402
-from recipes.demo.flite import render  # noqa: E402
-from recipes.demo.sentences import heldout_sentences  # noqa: E402
-from tts.evaluation import Recognizer, transcript_words, word_errors  # noqa: E402
-from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
-from tts.voice import VoiceError  # noqa: E402
-from vocoder.lpc import (log_mel, mel_basis, mel_to_lpc, mel_to_power,  # noqa: E402
+from frontend.pitch import extract_f0
+from recipes.demo.flite import render
+from recipes.demo.sentences import heldout_sentences
+from tts.evaluation import Recognizer, transcript_words, word_errors
+from tts.synthesizer import SynthesisError, Synthesizer
+from tts.voice import VoiceError
+from vocoder.lpc import (log_mel, mel_basis, mel_to_lpc, mel_to_power,
                          synthesis_filter)
 
 

@@ -46,16 +46,12 @@ from typing import Any
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # recipes/ is not an installed package
-
-from frontend.audio import AudioError, load_audio  # noqa: E402
-from frontend.conditioning import renormalize_log_f0  # noqa: E402
-from recipes.demo.flite import FliteError, parse_flite_args, render  # noqa: E402
-from recipes.demo.relabel import render_timed  # noqa: E402
-from recipes.demo.sentences import SENTENCE_SETS, heldout_sentences  # noqa: E402
-from tts.evaluation import (  # noqa: E402
+from frontend.audio import AudioError, load_audio
+from frontend.conditioning import renormalize_log_f0
+from recipes.demo.flite import FliteError, parse_flite_args, render
+from recipes.demo.relabel import render_timed
+from recipes.demo.sentences import SENTENCE_SETS, heldout_sentences
+from tts.evaluation import (
     Comparison,
     EvaluationError,
     Recognizer,
@@ -66,9 +62,9 @@ from tts.evaluation import (  # noqa: E402
     transcript_words,
     word_errors,
 )
-from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
-from tts.voice import Speaker, VoiceError  # noqa: E402
-from tts_common.corpus import PreparedCorpus, read_corpus  # noqa: E402
+from tts.synthesizer import SynthesisError, Synthesizer
+from tts.voice import Speaker, VoiceError
+from tts_common.corpus import PreparedCorpus, read_corpus
 
 logger = logging.getLogger("intelligibility")
 
