@@ -55,3 +55,29 @@ def test_export_stores_each_speakers_measured_level(tiny_voice):
     spec = read_voice(tiny_voice)
     assert all(s.level_dbfs is not None and s.peak_dbfs is not None for s in spec.speakers)
     assert all(s.level_dbfs <= s.peak_dbfs for s in spec.speakers)
+
+
+def test_export_voice_takes_the_level_and_the_voice_speaks_at_it(tiny_voice, tiny_prepared,
+                                                                 tmp_path):
+    from tts.level import LEVEL_SENTENCES
+
+    from tts.cli import main
+
+    out = tmp_path / "quiet"
+    try:
+        main(["export-voice", "--prep", str(tiny_prepared), "--prosody",
+              str(tiny_voice.parent / "prosody"), "--wavenet", str(tiny_voice.parent / "wavenet"),
+              "-o", str(out), "--level-dbfs", "-40"])
+    except SystemExit as exc:
+        assert not exc.code
+    spec = read_voice(out)
+    assert spec.synthesis.level_dbfs == -40.0
+    assert spec.synthesis.temperature == read_voice(tiny_voice).synthesis.temperature
+    for index, speaker in enumerate(spec.speakers):
+        expected = min(-40.0 - speaker.level_dbfs, PEAK_CEILING_DBFS - speaker.peak_dbfs)
+        assert abs(20 * np.log10(spec.output_gain(index)) - expected) < 1e-9
+    # What was measured, spoken again with the gain: at the level (the tiny voice's peak is
+    # far below the ceiling at -40 dBFS).
+    speaker = spec.speakers[0]
+    audio = Synthesizer(spec).synthesize(" ".join(LEVEL_SENTENCES), speaker=speaker.id, seed=0)
+    assert abs(dbfs(active_speech_rms(audio, spec.sample_rate)) - -40.0) < 0.05

@@ -543,19 +543,26 @@ def speakers(voice: str | None, as_json: bool) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Voice directory to write (replaced atomically if it exists).")
 @click.option("--name", default="voice", show_default=True, help="Name stored in voice.json.")
-@click.option("--temperature", type=float, default=1.0, show_default=True,
-              help="Default sampling temperature of the voice.")
+@click.option("--temperature", type=float, default=None,
+              help="Default sampling temperature of the voice (default: the voice format's, "
+                   "tts.voice.SynthesisSpec).")
+@click.option("--level-dbfs", type=float, default=None,
+              help="Active-speech level in dBFS every speaker is brought to, never clipping "
+                   "(default: the voice format's, tts.voice.SynthesisSpec).")
 @click.option("--envelope", default=None, type=click.Path(file_okay=False),
               help="Excitation mode: experiment directory of `python -m vocoder.envelope "
                    "--set envelope_layers=N` whose envelope network the voice uses.")
 def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, name: str,
-                         temperature: float, envelope: str | None) -> None:
+                         temperature: float | None, level_dbfs: float | None,
+                         envelope: str | None) -> None:
     """Assemble a voice directory (voice.json + safetensors) from trained checkpoints."""
     _require_training_extra("export-voice")
     from tts.voice import export_voice
 
-    directory = export_voice(prep, prosody, wavenet, output, name=name, temperature=temperature,
-                             envelope_exp=envelope)
+    given = {key: value for key, value in (("temperature", temperature),
+                                           ("level_dbfs", level_dbfs)) if value is not None}
+    directory = export_voice(prep, prosody, wavenet, output, name=name, envelope_exp=envelope,
+                             **given)
     click.echo(f"wrote voice {directory}", err=True)
 
 
