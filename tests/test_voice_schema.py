@@ -5,6 +5,7 @@ anything is allocated."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import tracemalloc
@@ -191,6 +192,12 @@ def test_impossible_safetensors_headers_are_refused(voice_copy):
     refusal(lambda: read_voice(voice_copy), "wavenet.safetensors", "header length")
     path.write_bytes(original[:len(original) // 2])  # truncated: offsets past the end
     refusal(lambda: read_voice(voice_copy), "wavenet.safetensors", "does not fit")
+    path.unlink()
+    os.mkfifo(path)  # reading it would block forever
+    refusal(lambda: read_voice(voice_copy), "wavenet.safetensors", "not a regular file")
+    path.unlink()
+    path.symlink_to("/dev/zero")  # reading it would never end
+    refusal(lambda: read_voice(voice_copy), "wavenet.safetensors", "not a regular file")
 
 
 def test_the_cli_prints_the_refusal_as_one_line(voice_copy, capsys):

@@ -450,6 +450,8 @@ def read_safetensors_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]
     alone (8-byte little-endian length, then JSON), every entry checked against the file:
     float16/float32 only, offsets inside the data and consistent with the shapes."""
     try:
+        if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+            _fail(path, "the file", "is not a regular file; re-export the voice")
         size = path.stat().st_size
         if size > MAX_WEIGHTS_BYTES:
             _fail(path, "the file", f"is {size / 2**30:.1f} GiB; a voice's weights files may be "
