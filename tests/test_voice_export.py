@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -96,3 +97,18 @@ def test_a_failed_export_keeps_the_previous_voice(tiny_voice, tiny_prepared, tmp
     assert read_voice(out).name == "kept" and leftovers(out) == []
     with pytest.raises(VoiceError):
         read_voice(tmp_path / "no-such-voice")
+
+
+def test_a_voice_moved_aside_by_a_killed_export_is_restored(tiny_voice, tiny_prepared, tmp_path):
+    """Without renameat2 the previous voice is renamed aside before the new one goes in; a kill
+    between the two renames leaves it as .NAME.XXXX.old. The next export puts it back first."""
+    from tts.voice import export_voice
+
+    out = tmp_path / "voice"
+    shutil.copytree(tiny_voice, tmp_path / ".voice.0a1b2c3d.old")
+    (tmp_path / ".voice.4e5f6a7b.staging").mkdir()  # the half-built new voice
+    with pytest.raises(ValueError):
+        export_voice(tiny_prepared, tmp_path / "no-such-experiment", tiny_voice.parent / "wavenet",
+                     out)
+    assert read_voice(out).speakers == read_voice(tiny_voice).speakers
+    assert leftovers(out) == []

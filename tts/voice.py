@@ -690,10 +690,18 @@ def _exclusive_export(directory: Path) -> Iterator[None]:
     with open(directory.parent / f".{directory.name}.export-lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel if we die
         pattern = f".{glob.escape(directory.name)}.*"
-        for stale in directory.parent.glob(pattern):
-            if stale.suffix in (".staging", ".old", ".tmp") and stale.is_dir():
-                logger.info("removing %s, left by an export that did not finish", stale)
-                shutil.rmtree(stale, ignore_errors=True)
+        for stale in sorted(directory.parent.glob(pattern)):
+            if stale.suffix not in (".staging", ".old", ".tmp") or not stale.is_dir():
+                continue
+            if stale.suffix == ".old" and not directory.exists():
+                # Where the OS cannot swap directories in one step, the previous voice is moved
+                # aside first: a run killed right then left it here and no voice in its place.
+                logger.warning("restoring %s from %s, left by an export that did not finish",
+                               directory, stale)
+                os.rename(stale, directory)
+                continue
+            logger.info("removing %s, left by an export that did not finish", stale)
+            shutil.rmtree(stale, ignore_errors=True)
         yield
 
 
