@@ -143,9 +143,10 @@ def test_a_huge_voice_json_is_refused_without_reading_it(voice_copy):
     refusal(lambda: read_voice(voice_copy), "voice.json", "at most 10 MB")
 
 
-@pytest.mark.parametrize("text", ["{" * 10_000, "[" * 100_000, "{\"a\": " + "x" * 40_000])
+@pytest.mark.parametrize("text", ["{" * 10_000, "[" * 100_000, "{\"a\": " + "x" * 40_000,
+                                  "{\"sample_rate\": " + "9" * 5_000 + "}", "\xff\xfe{}"])
 def test_broken_json_is_one_short_line(voice_copy, text):
-    (voice_copy / "voice.json").write_text(text)
+    (voice_copy / "voice.json").write_text(text, encoding="latin-1")
     refusal(lambda: read_voice(voice_copy), "voice.json", "corrupt")
 
 

@@ -464,11 +464,13 @@ def read_safetensors_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]
                                           f"(at most {MAX_HEADER_BYTES} bytes): a corrupt or "
                                           "truncated safetensors file; re-export the voice")
             header = json.loads(handle.read(length).decode("utf-8"))
+    except VoiceError:
+        raise
     except FileNotFoundError:
         raise VoiceError(f"{path} is missing: the voice is incomplete") from None
     except OSError as exc:
         raise VoiceError(f"{path}: cannot read it ({exc.strerror})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or a 4300-digit number
         raise VoiceError(f"{path}: the header is not valid JSON: a corrupt safetensors file; "
                          "re-export the voice") from None
     if not isinstance(header, dict):
@@ -557,6 +559,8 @@ def _read_json(path: Path) -> Any:
             _fail(path, "the file", f"is {size / 2**20:.0f} MB; a voice.json may be at most "
                                     f"{MAX_VOICE_JSON_BYTES // 2**20} MB")
         return json.loads(path.read_bytes().decode("utf-8"))
+    except VoiceError:
+        raise
     except OSError as exc:
         raise VoiceError(f"{path}: cannot read it ({exc.strerror})") from None
     except UnicodeDecodeError:
@@ -566,6 +570,9 @@ def _read_json(path: Path) -> Any:
                          f"column {exc.colno}); re-export the voice") from None
     except RecursionError:
         raise VoiceError(f"{path} is corrupt (JSON nested too deeply); re-export the "
+                         "voice") from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise VoiceError(f"{path} is corrupt (a number too long to read); re-export the "
                          "voice") from None
 
 
