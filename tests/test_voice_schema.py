@@ -290,3 +290,46 @@ def test_prosody_tensor_shapes_match_the_torch_models():
                                                   frame_hidden=8, gru_layers=gru_layers))):
             expected = {n: tuple(t.shape) for n, t in model(config).state_dict().items()}
             assert prosody_tensor_shapes(kind, config, 3) == expected
+
+
+HOSTILE_VALUES = [None, [], {}, "x", -1, 2**63, 1.5, float("nan"), True, [1], {"a": 1}]
+
+
+def leaf_paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key != "stats":  # format 1's dropped block: nothing of it is used
+                yield from leaf_paths(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:2]):
+            yield from leaf_paths(item, path + (index,))
+
+
+@pytest.mark.parametrize("source", ["bundled", "format1"])
+def test_every_field_replaced_by_anything_is_read_or_refused_in_one_line(tmp_path, source):
+    """Fuzz: each field of voice.json (and of a format-1 one) replaced by hostile values of
+    every JSON type; read_voice either accepts it or raises one short VoiceError line."""
+    directory = Path(shutil.copytree(bundled_voice_dir(), tmp_path / "voice"))
+    original = json.loads((DATA / "voice_v1.json" if source == "format1"
+                           else bundled_voice_dir() / "voice.json").read_text())
+    cases = 0
+    for path in leaf_paths(original):
+        for value in HOSTILE_VALUES:
+            data = json.loads(json.dumps(original))
+            if path:
+                target = data
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = value
+            else:
+                data = value
+            (directory / "voice.json").write_text(json.dumps(data))
+            cases += 1
+            try:
+                read_voice(directory)
+            except VoiceError as exc:
+                message = str(exc)
+                assert "\n" not in message and len(message) <= MAX_ERROR_CHARS, (path, value)
+                assert "voice.json" in message, (path, value, message)
+    assert cases > 500

@@ -670,7 +670,7 @@ def convert_v1(data: dict[str, Any], path: Path) -> dict[str, Any]:
                                 ("num_speakers", len(ids), "the number of speakers")):
         agree(f"models.wavenet.{key}", wavenet.pop(key, None), expected, what)
     converted_models["wavenet"] = wavenet
-    synthesis = dict(data.get("synthesis") or {})
+    synthesis = dict(get(data, "synthesis", "synthesis") if "synthesis" in data else {})
     # Format 1 without weights_dtype was read in float32 by the Synthesizer.
     synthesis.setdefault("weights_dtype", "float32")
     return {
