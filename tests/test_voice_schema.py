@@ -333,3 +333,34 @@ def test_every_field_replaced_by_anything_is_read_or_refused_in_one_line(tmp_pat
                 assert "\n" not in message and len(message) <= MAX_ERROR_CHARS, (path, value)
                 assert "voice.json" in message, (path, value, message)
     assert cases > 500
+
+
+def test_every_header_entry_replaced_by_anything_is_refused_in_one_line(voice_copy):
+    """Fuzz: dtype, shape and data_offsets of safetensors header entries (and whole entries)
+    replaced by hostile values; reading the voice and its tensors raises one short line."""
+    import struct
+
+    path = voice_copy / "duration.safetensors"
+    raw = path.read_bytes()
+    length = struct.unpack("<Q", raw[:8])[0]
+    header, data = json.loads(raw[8:8 + length]), raw[8 + length:]
+    values = HOSTILE_VALUES + [[-1, 5], [0, 2**70], "F64", "BOOL", "I8"]
+    names = [name for name in header if name != "__metadata__"][:3]
+    cases = 0
+    for name in names:
+        for field in ("dtype", "shape", "data_offsets", None):
+            for value in values:
+                edited = json.loads(json.dumps(header))
+                if field is None:
+                    edited[name] = value
+                else:
+                    edited[name][field] = value
+                body = json.dumps(edited).encode()
+                path.write_bytes(struct.pack("<Q", len(body)) + body + data)
+                cases += 1
+                with pytest.raises(VoiceError) as caught:
+                    read_voice(voice_copy).tensors("duration")
+                message = str(caught.value)
+                assert "\n" not in message and len(message) <= MAX_ERROR_CHARS
+                assert "duration.safetensors" in message, (name, field, value, message)
+    assert cases > 150

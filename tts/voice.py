@@ -482,7 +482,8 @@ def read_safetensors_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]
         if name == "__metadata__":
             continue
         where = f"tensor {_shown(name)}"
-        if not isinstance(entry, dict) or entry.get("dtype") not in WEIGHT_DTYPES:
+        if (not isinstance(entry, dict) or not isinstance(entry.get("dtype"), str)
+                or entry["dtype"] not in WEIGHT_DTYPES):
             found = entry.get("dtype") if isinstance(entry, dict) else entry
             _fail(path, where, f"has dtype {_shown(found)}; a voice's weights must be F16 or "
                                "F32 (float16/float32)")
