@@ -142,7 +142,10 @@ def render_training(folder: Path, minutes: float) -> float:
         for text, path in batch:
             if seconds >= 60.0 * minutes:
                 break
-            path.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
+            transcript = path.with_suffix(".txt")
+            if not transcript.is_file() or transcript.read_text(encoding="utf-8") != text + "\n":
+                # Rewritten only when it changes: a newer transcript makes prepare realign.
+                transcript.write_text(text + "\n", encoding="utf-8")
             info = sf.info(str(path))
             seconds += info.frames / info.samplerate
             kept += 1
