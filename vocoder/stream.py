@@ -118,31 +118,27 @@ class UtteranceStream:
         return self
 
     def __next__(self) -> np.ndarray:
-        if self._finished:
+        piece = self._take(block=True)
+        if piece is None:
             raise StopIteration
-        item = self._job.pieces.get()
-        if item is _END:
-            self._finished = True
-            raise StopIteration
-        if isinstance(item, BaseException):
-            self._finished = True
-            raise item
-        return item
+        return piece
 
     def ready(self) -> np.ndarray | None:
         """The next piece if one is already made, else None (never blocks)."""
+        return self._take(block=False)
+
+    def _take(self, block: bool) -> np.ndarray | None:
         if self._finished:
             return None
         try:
-            item = self._job.pieces.get_nowait()
+            item = self._job.pieces.get(block=block)
         except queue.Empty:
             return None
-        if item is _END:
+        if item is _END or isinstance(item, BaseException):
             self._finished = True
+            if item is not _END:
+                raise item
             return None
-        if isinstance(item, BaseException):
-            self._finished = True
-            raise item
         return item
 
     @property
