@@ -124,12 +124,12 @@ def test_bad_adaptations_are_one_line_and_write_nothing(tiny_voice: Path, new_sp
         assert isinstance(result.exception, ValueError), result.output
         message = str(result.exception)
         assert expected in message and "\n" not in message
-        assert not out.exists()
+        assert not out.exists() and not (tmp_path / "out.work").exists()
 
     with pytest.raises(AdaptError, match=r"adapting needs at least 3600 s: record \d+ s more"):
         adapt(AdaptConfig(data=new_speaker_data, speaker="kim", output=tmp_path / "short",
                           voice=tiny_voice, **small(min_seconds=3600.0)))
-    assert not (tmp_path / "short").exists()
+    assert not (tmp_path / "short").exists() and not (tmp_path / "short.work").exists()
 
     two = tmp_path / "two"
     for speaker in ("a", "b"):

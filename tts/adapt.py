@@ -27,6 +27,7 @@ import dataclasses
 import json
 import logging
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -370,6 +371,7 @@ def adapt(config: AdaptConfig) -> Path:
     if output.resolve() == base_dir.resolve():
         raise AdaptError(f"-o {output} is the base voice: write the adapted voice elsewhere")
     work = _work_dir(config)
+    fresh = not work.exists()
     work.mkdir(parents=True, exist_ok=True)
     identity = {"data": str(Path(config.data).resolve()), "speaker": config.speaker,
                 "voice": str(base_dir.resolve())}
@@ -380,7 +382,12 @@ def adapt(config: AdaptConfig) -> Path:
         logger.info("adapt: resuming (%.1f of %g minutes spent before)",
                     budget.spent_before_s / 60, config.minutes)
 
-    prep = prepare_data(config, work)
+    try:
+        prep = prepare_data(config, work)
+    except AdaptError:
+        if fresh:  # bad input leaves nothing behind
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     state["elapsed_s"] = budget.elapsed_s  # a run killed after this point resumes with less
     _write_state(work, state, rows)
     new_index = len(voice.speakers)
