@@ -48,6 +48,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from tts_common.numpy_nn import conv1d_same, conv1d_taps
+from tts_common.threads import single_threaded_blas
 from vocoder.config import VocoderError, WaveNetConfig
 from vocoder.io import check_wavenet_tensors, load_wavenet_tensors
 from vocoder.lpc import SynthesisFilter, mel_basis, mel_to_lpc
@@ -505,18 +506,18 @@ class Generator:
                                    if config.cond_channels else None)
         self.envelope_convs = (_conv_stack(weight, "envelope_network", config.envelope_layers)
                                if config.lpc_order and config.envelope_layers else None)
-        # The frame-rate half computes in float64, rounded to float32 once at its outputs: the
-        # BLAS's results then do not depend on its thread count (see tts_common.numpy_nn).
+        # The frame-rate half computes in float32, on one BLAS thread (frame_block), so its
+        # results do not depend on the machine's thread count (see tts_common.numpy_nn).
         if config.lpc_order:
-            self.mel_head_weight = weight("mel_head.weight")[:, :, 0].astype(np.float64)  # (M, H)
-            self.mel_head_bias = weight("mel_head.bias").astype(np.float64)  # (bands,)
+            self.mel_head_weight = weight("mel_head.weight")[:, :, 0].astype(np.float32)  # (M, H)
+            self.mel_head_bias = weight("mel_head.bias").astype(np.float32)  # (bands,)
         if config.cond_channels:
             self.cond_weight = np.stack([weight(f"layers.{i}.cond_proj.weight")[:, :, 0]
                                          for i in range(L)])  # (L, G, H)
             # (H, L*G): one matrix product projects a frame into every layer's gate
             self.frame_projection = np.ascontiguousarray(
                 self.cond_weight.transpose(2, 0, 1).reshape(-1, L * self.cond_weight.shape[1]),
-                np.float64)
+                np.float32)
             self.upsample_taps, self.first_tap = _polyphase_taps(
                 weight("upsampler.filter.weight")[0, 0], config.hop_length, config.upsample)
         else:
@@ -532,12 +533,13 @@ class Generator:
 
     # -- the frame-rate half, numpy ----------------------------------------------------------
     def conditioning_hidden(self, features: np.ndarray) -> np.ndarray:
-        """Frame features (F, C) → the conditioning network's hidden frames (F, H) float64,
+        """Frame features (F, C) → the conditioning network's hidden frames (F, H) float32,
         what ``WaveNet.conditioning`` computes (transposed)."""
         if self.conditioning_convs is None:
             raise VocoderError("this vocoder has no local conditioning (cond_channels=0)")
-        return _conv_stack_forward(self.conditioning_convs, _feature_list([features],
-                                   self.config.cond_channels)[0])
+        with single_threaded_blas():
+            return _conv_stack_forward(self.conditioning_convs, _feature_list(
+                [features], self.config.cond_channels)[0])
 
     def envelope(self, features: np.ndarray, hidden: np.ndarray | None = None) -> np.ndarray:
         """Excitation mode: frame features (F, C) → predicted log-mel (bands, F) float64, what
@@ -545,13 +547,14 @@ class Generator:
         if not self.config.lpc_order:
             raise VocoderError("this vocoder models the waveform (lpc_order=0): it has no "
                                "envelope head")
-        if self.envelope_convs is not None:
-            hidden = _conv_stack_forward(self.envelope_convs, _feature_list(
-                [features], self.config.cond_channels)[0])
-        elif hidden is None:
-            hidden = self.conditioning_hidden(features)
-        mel = hidden @ self.mel_head_weight.T + self.mel_head_bias  # (F, bands)
-        return np.ascontiguousarray(mel.T)  # (bands, F)
+        with single_threaded_blas():
+            if self.envelope_convs is not None:
+                hidden = _conv_stack_forward(self.envelope_convs, _feature_list(
+                    [features], self.config.cond_channels)[0])
+            elif hidden is None:
+                hidden = self.conditioning_hidden(features)
+            mel = hidden @ self.mel_head_weight.T + self.mel_head_bias  # (F, bands) float32
+        return np.ascontiguousarray(mel.T, np.float64)  # (bands, F), as mel_to_lpc computes
 
     # -- preparation -----------------------------------------------------------------------
     def prepare(self, features: Sequence[np.ndarray] | np.ndarray | None,
@@ -629,10 +632,11 @@ class Generator:
         reach = self.frame_reach
         first, last = max(0, start - reach), min(len(features), end + reach)
         window = features[first:last]  # (n + context, C)
-        hidden = _conv_stack_forward(self.conditioning_convs, window)  # (n + context, H)
         inside = slice(start - first, end - first)
-        projections = (hidden[inside] @ self.frame_projection).astype(np.float32).reshape(
-            end - start, config.layers, config.gate_channels)  # (n, L, G)
+        with single_threaded_blas():
+            hidden = _conv_stack_forward(self.conditioning_convs, window)  # (n + context, H)
+            projections = (hidden[inside] @ self.frame_projection).reshape(
+                end - start, config.layers, config.gate_channels)  # (n, L, G) float32
         if not config.lpc_order:
             return projections, None
         envelope = self.envelope(window, hidden)[:, inside]  # (bands, n)
@@ -970,10 +974,10 @@ def _conv_stack(weight, prefix: str, blocks: int) -> list[tuple[np.ndarray, np.n
 
 def _conv_stack_forward(convs: list[tuple[np.ndarray, np.ndarray]],
                         features: np.ndarray) -> np.ndarray:
-    """``ConditioningNetwork.forward`` in numpy, on one utterance: (F, C) → (F, H) float64."""
+    """``ConditioningNetwork.forward`` in numpy, on one utterance: (F, C) → (F, H) float32."""
     (weight, bias), *blocks = convs
-    hidden = conv1d_same(features, weight, bias)  # (F, H)
+    hidden = conv1d_same(features, weight, bias, np.float32)  # (F, H)
     for weight, bias in blocks:
-        activated = np.where(hidden > 0, hidden, 0.2 * hidden)  # leaky ReLU 0.2
-        hidden = hidden + conv1d_same(activated, weight, bias)
+        activated = np.where(hidden > 0, hidden, np.float32(0.2) * hidden)  # leaky ReLU 0.2
+        hidden = hidden + conv1d_same(activated, weight, bias, np.float32)
     return hidden
