@@ -2,14 +2,15 @@
 
 Layered like Piper's API, each layer usable alone:
 
-    utterances = synth.phonemize(text)                  # frontend: one Utterance per sentence
-    plans      = synth.plan(utterances, speaker)        # durations, F0, WaveNet conditioning
-    audio      = synth.vocode(plans, seed=0)            # WaveNet: one waveform per sentence
+    utterances = list(synth.phonemize(text))             # frontend: one Utterance per phrase
+    speaker = synth.speaker_index("p225")
+    plans = [synth.plan(u, speaker) for u in utterances]  # durations, F0, WaveNet conditioning
+    audio = synth.vocode(plans, seeds=[0, 1, ...])        # WaveNet: one waveform per plan
 
-``synthesize`` and ``stream`` chain the three. Several sentences are vocoded together in one
-batched call that splits the batch across threads (the generation loop releases the GIL).
-``vocode_conditioning`` is layer 3 for conditioning that did not come from ``plan`` (copy
-synthesis from a prepared corpus's ground truth).
+``stream`` chains the three for a whole text and hands out the audio in chunks while the
+WaveNet makes it (``vocoder.stream``: every stream of a Synthesizer shares one running batch);
+``synthesize`` joins those chunks. ``vocode_conditioning`` is layer 3 for conditioning that did
+not come from ``plan`` (copy synthesis from a prepared corpus's ground truth).
 """
 
 from __future__ import annotations
