@@ -157,7 +157,7 @@ class UtteranceStream:
 class StreamingGenerator:
     """One running batch shared by every utterance submitted to it (thread-safe)."""
 
-    def __init__(self, generator: Generator, *, threads: int = 1, tick_samples: int = 800,
+    def __init__(self, generator: Generator, *, threads: int = 1, tick_samples: int = 1600,
                  idle_seconds: float = 2.0):
         if threads < 1:
             raise VocoderError(f"threads must be >= 1, got {threads}")
