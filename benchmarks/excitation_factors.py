@@ -11,8 +11,10 @@ the recording's own:
     true residual   the recording's residual (under its own filters, μ-law quantized as in
                     training) through the predicted envelope's filters
 
-Per speaker, pocketsphinx WER of each (%); the last line is ``excitation_gap X``: the overall
-WER of "voice" minus that of "true residual", the words the sampled excitation costs.
+Per speaker, pocketsphinx WER of each (%), and ``envelope L1``: the mean absolute difference
+(nats) between the predicted log-mel envelope and the recording's own, the envelope training's
+validation loss, per speaker. The last line is ``excitation_gap X``: the overall WER of "voice"
+minus that of "true residual", the words the sampled excitation costs.
 
     python benchmarks/excitation_factors.py --prep data/demo/prep --speakers p225,p227,p232,p233 \\
         --utterances 6
@@ -50,6 +52,7 @@ from vocoder.mulaw import mulaw_decode, mulaw_encode  # noqa: E402
 
 PROG = "excitation_factors"
 COLUMNS = ("recording", "voice", "true envelope", "true residual")
+ENVELOPE_L1 = "envelope L1"
 
 
 def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
@@ -81,8 +84,21 @@ def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
     return {k: np.clip(np.asarray(v, np.float32), -1.0, 1.0) for k, v in signals.items()}
 
 
-def run(args: argparse.Namespace) -> dict[str, dict[str, list[int]]]:
-    """{speaker: {column: [errors, words]}} over the speakers' test utterances."""
+def envelope_error(synth: Synthesizer, conditioning: np.ndarray,
+                   recording: np.ndarray) -> tuple[float, int]:
+    """Sum over frames and bands of |predicted log-mel − the recording's|, and the count."""
+    generator = synth.generator
+    hop = generator.config.hop_length
+    predicted = generator.envelope(conditioning)  # (bands, F), one head for all speakers
+    frames = predicted.shape[1]
+    own = log_mel(np.pad(recording, (0, max(0, frames * hop - len(recording))))[:frames * hop],
+                  generator.mel_basis, hop)  # (bands, F)
+    return float(np.abs(predicted - own).sum()), predicted.size
+
+
+def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
+    """{speaker: {column: [errors, words]}} over the speakers' test utterances; the column
+    ``envelope L1`` holds [sum of absolute errors, frames × bands]."""
     synth = Synthesizer.from_pretrained(args.voice, threads=1)
     speakers = select_speakers(synth, args.speakers)
     corpus = read_prepared(args.prep)
@@ -93,14 +109,17 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[int]]]:
         entries = copy_entries(corpus, speaker.id, args.utterances)
         if not entries:
             raise BenchmarkError(f"{speaker.id} has no test-split utterance in {corpus.directory}")
-        counts[speaker.id] = {column: [0, 0] for column in COLUMNS}
+        counts[speaker.id] = {column: [0, 0] for column in COLUMNS + (ENVELOPE_L1,)}
         for k, entry in enumerate(entries):
             try:
                 recording = load_audio(corpus.directory / entry["wav"])
             except AudioError as exc:
                 raise BenchmarkError(str(exc)) from None
-            signals = variants(synth, copy_conditioning(synth, corpus, entry), speaker.index,
-                               recording, args.seed + k)
+            conditioning = copy_conditioning(synth, corpus, entry)
+            signals = variants(synth, conditioning, speaker.index, recording, args.seed + k)
+            error, cells = envelope_error(synth, conditioning, recording)
+            counts[speaker.id][ENVELOPE_L1][0] += error
+            counts[speaker.id][ENVELOPE_L1][1] += cells
             reference = transcript_words(entry["text"])
             for column in COLUMNS:
                 errors = word_errors(reference, recognizer.words(signals[column]))
@@ -109,18 +128,22 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[int]]]:
     return counts
 
 
-def format_table(counts: dict[str, dict[str, list[int]]]) -> tuple[str, dict[str, float]]:
-    total = {column: [0, 0] for column in COLUMNS}
-    lines = ["| speaker | " + " | ".join(f"{c} WER %" for c in COLUMNS) + " |",
-             "|---" * (len(COLUMNS) + 1) + "|"]
+def format_table(counts: dict[str, dict[str, list[float]]]) -> tuple[str, dict[str, float]]:
+    total = {column: [0.0, 0.0] for column in COLUMNS + (ENVELOPE_L1,)}
+    lines = ["| speaker | " + " | ".join(f"{c} WER %" for c in COLUMNS) + " | envelope L1 |",
+             "|---" * (len(COLUMNS) + 2) + "|"]
+
+    def cells(row: dict[str, list[float]]) -> str:
+        wers = [f"{100.0 * e / w:.1f}" for e, w in (row[c] for c in COLUMNS)]
+        return " | ".join(wers + [f"{row[ENVELOPE_L1][0] / row[ENVELOPE_L1][1]:.3f}"])
+
     for speaker, row in counts.items():
-        lines.append(f"| {speaker} | " + " | ".join(
-            f"{100.0 * e / w:.1f}" for e, w in (row[c] for c in COLUMNS)) + " |")
-        for column in COLUMNS:
-            total[column][0] += row[column][0]
-            total[column][1] += row[column][1]
-    overall = {c: 100.0 * e / w for c, (e, w) in total.items()}
-    lines.append("| all | " + " | ".join(f"{overall[c]:.1f}" for c in COLUMNS) + " |")
+        lines.append(f"| {speaker} | {cells(row)} |")
+        for column in total:
+            total[column][0] += row.get(column, [0, 0])[0]
+            total[column][1] += row.get(column, [0, 0])[1]
+    lines.append(f"| all | {cells(total)} |")
+    overall = {c: 100.0 * e / w for c, (e, w) in total.items() if c in COLUMNS}
     return "\n".join(lines), overall
 
 

@@ -22,8 +22,15 @@ non-pause phones the table gives:
 
 The last lines are ``duration_rmse_ms X`` and ``f0_rmse_cents Y``, the worst speaker's.
 
+``--breakdown`` adds two tables that say where those errors sit: the paired phones grouped by
+phone class, by position (the utterance's last syllable, the last syllable before a pause, other
+word-final syllables, the rest), by the word's length in syllables and by vowel stress; per
+speaker, duration RMSE and bias (ours − teacher, ms), then F0 RMSE and bias (cents). A third
+table pairs the pauses inside sentences (where flite paused, where we did).
+
     python benchmarks/prosody_vs_teacher.py                  # bundled voice, Harvard sentences
     python benchmarks/prosody_vs_teacher.py --voice my-voice --sentences heldout --count 20
+    python benchmarks/prosody_vs_teacher.py --speakers p225,p232 --breakdown
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import difflib
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +49,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # recipes/ and benchmarks/ are not installed packages
 
-from frontend.phonemes import SILENCES, split_stress  # noqa: E402
+from frontend.phonemes import PAUSE, PHONE_CLASS, SILENCES, VOWELS, split_stress  # noqa: E402
 from frontend.pitch import extract_f0  # noqa: E402
 from recipes.demo.flite import FliteError, parse_flite_args, render_with_phone_times  # noqa: E402
-from recipes.demo.sentences import heldout_sentences  # noqa: E402
+from recipes.demo.sentences import HELDOUT_EVERYDAY, heldout_sentences  # noqa: E402
 
 logger = logging.getLogger("prosody_vs_teacher")
 
@@ -61,6 +68,39 @@ class PhoneProsody:
     phone: str  # ARPAbet without stress, or a silence symbol
     duration_ms: float
     f0_hz: float
+    # Ours only: the group of each breakdown dimension this phone falls in (see phone_context).
+    context: dict[str, str] = field(default_factory=dict)
+
+
+BREAKDOWN_DIMENSIONS = ("class", "position", "word length", "stress")
+
+
+def phone_context(utterance, k: int) -> dict[str, str]:
+    """Phone ``k`` of ``utterance`` (a ``frontend.features.Utterance``) by breakdown dimension:
+    class (``PHONE_CLASS``), position of its syllable, syllables of its word, vowel stress."""
+    base, _ = split_stress(utterance.phonemes[k])
+    if base in SILENCES:
+        return {}
+    last_syllable = utterance.syllable_index[k] == utterance.syllable_count[k] - 1
+    after_word = k + 1  # the first phoneme after this word
+    while (after_word < len(utterance.phonemes)
+           and utterance.word_index[after_word] == utterance.word_index[k]):
+        after_word += 1
+    if last_syllable and utterance.word_index[k] == len(utterance.words) - 1:
+        position = "utterance-final syllable"
+    elif last_syllable and utterance.phonemes[after_word:after_word + 1] == [PAUSE]:
+        position = "syllable before a pause"
+    elif last_syllable:
+        position = "other word-final syllable"
+    else:
+        position = "other syllable"
+    syllables = utterance.syllable_count[k]
+    context = {"class": PHONE_CLASS[base], "position": position,
+               "word length": f"{syllables} syllable{'s' if syllables > 1 else ''}"
+               if syllables < 3 else "3+ syllables"}
+    if base in VOWELS:
+        context["stress"] = "stressed vowel" if utterance.stress[k] else "unstressed vowel"
+    return context
 
 
 def harvard_sentences() -> list[str]:
@@ -83,9 +123,11 @@ def predicted_prosody(synth, text: str, speaker_index: int) -> list[PhoneProsody
     for utterance in synth.phonemize(text):
         plan = synth.plan(utterance, speaker_index)
         ends = np.cumsum(plan.durations)
-        for phone, start, end in zip(utterance.phonemes, ends - plan.durations, ends):
+        for k, (phone, start, end) in enumerate(zip(utterance.phonemes, ends - plan.durations,
+                                                    ends)):
             phones.append(PhoneProsody(split_stress(phone)[0], float(end - start) * frame_ms,
-                                       phone_f0(plan.f0_hz, plan.voiced, int(start), int(end))))
+                                       phone_f0(plan.f0_hz, plan.voiced, int(start), int(end)),
+                                       phone_context(utterance, k)))
     return phones
 
 
@@ -151,7 +193,33 @@ def score(pairs: list[tuple[PhoneProsody, PhoneProsody]], ours_speech: int) -> d
     return result
 
 
-def evaluate_speaker(synth, speaker, sentences: Sequence[str]) -> dict[str, float]:
+@dataclass
+class SpeakerPhones:
+    """One speaker's phones over all its sentences, paired with the teacher's."""
+
+    pairs: list[tuple[PhoneProsody, PhoneProsody]]  # non-pause phones (pair_phones)
+    ours_speech: int  # our non-pause phones, paired or not
+    pauses: list[tuple[float | None, float | None]]  # (ours, teacher) ms; None: no pause there
+
+
+def pair_pauses(ours: list[PhoneProsody], teacher: list[PhoneProsody]
+                ) -> list[tuple[float | None, float | None]]:
+    """Pauses inside the sentence, (our ms, the teacher's ms), where the two phone sequences
+    agree around them; a pause only one side makes has None on the other."""
+    matcher = difflib.SequenceMatcher(None, [p.phone for p in ours], [p.phone for p in teacher],
+                                      autojunk=False)
+    pauses: list[tuple[float | None, float | None]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pauses += [(ours[i1 + k].duration_ms, teacher[j1 + k].duration_ms)
+                       for k in range(i2 - i1) if ours[i1 + k].phone == PAUSE]
+        else:
+            pauses += [(p.duration_ms, None) for p in ours[i1:i2] if p.phone == PAUSE]
+            pauses += [(None, p.duration_ms) for p in teacher[j1:j2] if p.phone == PAUSE]
+    return pauses
+
+
+def collect_speaker(synth, speaker, sentences: Sequence[str]) -> SpeakerPhones:
     if not speaker.source.strip().startswith("flite"):
         raise BenchmarkError(f"speaker {speaker.id} has no flite source ({speaker.source!r}): "
                              "this benchmark needs the teacher's command line")
@@ -159,14 +227,80 @@ def evaluate_speaker(synth, speaker, sentences: Sequence[str]) -> dict[str, floa
         flite_args = parse_flite_args(speaker.source)
     except FliteError as exc:
         raise BenchmarkError(f"speaker {speaker.id}: {exc}") from None
-    pairs: list[tuple[PhoneProsody, PhoneProsody]] = []
-    ours_speech = 0
+    collected = SpeakerPhones([], 0, [])
     for text in sentences:
         ours = predicted_prosody(synth, text, speaker.index)
         teacher = teacher_prosody(text, flite_args, synth.sample_rate, synth.voice.hop_length)
-        ours_speech += sum(p.phone not in SILENCES for p in ours)
-        pairs.extend(pair_phones(ours, teacher))
-    return score(pairs, ours_speech)
+        collected.ours_speech += sum(p.phone not in SILENCES for p in ours)
+        collected.pairs.extend(pair_phones(ours, teacher))
+        collected.pauses.extend(pair_pauses(ours, teacher))
+    return collected
+
+
+def breakdown(pairs: list[tuple[PhoneProsody, PhoneProsody]]
+              ) -> dict[tuple[str, str], dict[str, float]]:
+    """{(dimension, group): figures} over the paired phones in each group of each
+    ``BREAKDOWN_DIMENSIONS``: phones, duration RMSE and bias (ours − teacher, ms), F0 RMSE and
+    bias (cents, phones voiced in both; nan if none)."""
+    groups: dict[tuple[str, str], list[tuple[PhoneProsody, PhoneProsody]]] = {}
+    for mine, theirs in pairs:
+        for dimension in BREAKDOWN_DIMENSIONS:
+            if dimension in mine.context:
+                groups.setdefault((dimension, mine.context[dimension]), []).append((mine, theirs))
+    result = {}
+    for key, members in groups.items():
+        error = np.array([m.duration_ms - t.duration_ms for m, t in members])
+        voiced = [(m.f0_hz, t.f0_hz) for m, t in members if m.f0_hz > 0 and t.f0_hz > 0]
+        f0_error = cents(*map(np.array, zip(*voiced))) if voiced else np.array([np.nan])
+        result[key] = {"phones": float(len(members)),
+                       "duration_rmse_ms": float(np.sqrt(np.mean(error ** 2))),
+                       "duration_bias_ms": float(error.mean()),
+                       "f0_rmse_cents": float(np.sqrt(np.mean(f0_error ** 2))),
+                       "f0_bias_cents": float(f0_error.mean())}
+    return result
+
+
+def pause_summary(pauses: list[tuple[float | None, float | None]]) -> dict[str, float]:
+    """Counts of the teacher's pauses, ours, those both make, and the error of those."""
+    both = np.array([(a, b) for a, b in pauses if a is not None and b is not None]).reshape(-1, 2)
+    error = both[:, 0] - both[:, 1]
+    return {"teacher": float(sum(b is not None for _, b in pauses)),
+            "ours": float(sum(a is not None for a, _ in pauses)),
+            "both": float(len(both)),
+            "rmse_ms": float(np.sqrt(np.mean(error ** 2))) if len(both) else float("nan"),
+            "bias_ms": float(error.mean()) if len(both) else float("nan")}
+
+
+def format_breakdown(collected: list[tuple[str, SpeakerPhones]]) -> str:
+    """The --breakdown tables: groups × speakers (and all), "RMSE (bias)" in each cell."""
+    tables = {name: breakdown(c.pairs) for name, c in collected}
+    everyone = breakdown([pair for _, c in collected for pair in c.pairs])
+    keys = sorted(everyone, key=lambda k: (BREAKDOWN_DIMENSIONS.index(k[0]), k[1]))
+    names = [name for name, _ in collected]
+    lines = []
+    for title, rmse, bias, digits in (("duration RMSE (bias) ms", "duration_rmse_ms",
+                                       "duration_bias_ms", 1),
+                                      ("F0 RMSE (bias) cents", "f0_rmse_cents", "f0_bias_cents",
+                                       0)):
+        lines += ["", f"| {title} | phones | " + " | ".join(names) + " | all |",
+                  "|---|---|" + "---|" * (len(names) + 1)]
+        for key in keys:
+            cells = []
+            for table in [tables[name] for name in names] + [everyone]:
+                m = table.get(key)
+                cells.append("-" if m is None or np.isnan(m[rmse])
+                             else f"{m[rmse]:.{digits}f} ({m[bias]:+.{digits}f})")
+            lines.append(f"| {key[0]}: {key[1]} | {everyone[key]['phones']:.0f} | "
+                         + " | ".join(cells) + " |")
+    lines += ["", "| pauses inside sentences | teacher | ours | both | RMSE (bias) ms |",
+              "|---|---|---|---|---|"]
+    for name, c in collected + [("all", SpeakerPhones([], 0, [p for _, c in collected
+                                                              for p in c.pauses]))]:
+        m = pause_summary(c.pauses)
+        error = "-" if np.isnan(m["rmse_ms"]) else f"{m['rmse_ms']:.0f} ({m['bias_ms']:+.0f})"
+        lines.append(f"| {name} | {m['teacher']:.0f} | {m['ours']:.0f} | {m['both']:.0f} | "
+                     f"{error} |")
+    return "\n".join(lines)
 
 
 def format_table(rows: list[tuple[str, dict[str, float]]]) -> str:
@@ -186,10 +320,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voice", default=None, help="voice directory (default: the bundled one)")
     parser.add_argument("--speakers", default=None, help="comma-separated ids (default: all)")
-    parser.add_argument("--sentences", choices=("harvard", "heldout"), default="harvard",
-                        help="IEEE Harvard sentences (lists 1-4), or the project's held-out "
-                             "template sentences")
+    parser.add_argument("--sentences", choices=("harvard", "heldout", "everyday"),
+                        default="harvard",
+                        help="IEEE Harvard sentences (lists 1-4), the project's held-out "
+                             "template sentences, or its held-out everyday ones (those of "
+                             "benchmarks/intelligibility.py)")
     parser.add_argument("--count", type=int, default=20, help="sentences per speaker")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also the errors by phone class, position, word length and stress, "
+                             "and the pauses (see the module docstring)")
     return parser.parse_args(argv)
 
 
@@ -208,15 +347,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         by_index = {s.index: s for s in synth.speaker_info}
         speakers = ([by_index[synth.speaker_index(name)] for name in wanted] if wanted
                     else synth.speaker_info)
-        pool = harvard_sentences() if args.sentences == "harvard" else heldout_sentences()
+        if args.sentences == "harvard":
+            pool = harvard_sentences()
+        elif args.sentences == "everyday":
+            pool = heldout_sentences(len(HELDOUT_EVERYDAY), sentence_set="everyday")
+        else:
+            pool = heldout_sentences()
         sentences = pool[:args.count]
-        rows = [(s.id, evaluate_speaker(synth, s, sentences)) for s in speakers]
+        collected = [(s.id, collect_speaker(synth, s, sentences)) for s in speakers]
+        rows = [(name, score(c.pairs, c.ours_speech)) for name, c in collected]
     except (BenchmarkError, SynthesisError, VoiceError, FliteError) as exc:
         print(f"prosody_vs_teacher: error: {exc}", file=sys.stderr)
         return 2
     print(f"{len(sentences)} {args.sentences} sentences per speaker, voice "
           f"{synth.voice.directory}")
     print(format_table(rows))
+    if args.breakdown:
+        print(format_breakdown(collected))
     print(f"duration_rmse_ms {max(m['duration_rmse_ms'] for _, m in rows):.1f}")
     print(f"f0_rmse_cents {np.nanmax([m['f0_rmse_cents'] for _, m in rows]):.1f}")
     return 0

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.prosody_vs_teacher import PhoneProsody, main, pair_phones, score
+from benchmarks.prosody_vs_teacher import (
+    PhoneProsody,
+    breakdown,
+    main,
+    pair_pauses,
+    pair_phones,
+    phone_context,
+    score,
+)
 
 
 def test_phones_pair_where_the_sequences_agree_and_pauses_are_left_out():
@@ -27,10 +35,55 @@ def test_score_measures_duration_and_pitch_errors():
     assert result["length_ratio"] == pytest.approx(230 / 230)
 
 
+def test_phones_are_grouped_by_class_position_word_length_and_stress():
+    from frontend.features import text_to_utterance
+
+    utt = text_to_utterance("Yesterday, it rained.")
+    contexts = [(p, phone_context(utt, k)) for k, p in enumerate(utt.phonemes)]
+    by_phone = [(p, c.get("position"), c.get("word length")) for p, c in contexts if c]
+    assert utt.phonemes[0] == "sil" and contexts[0][1] == {}
+    # "yesterday" (3 syllables) ends before the comma's pause, "rained" ends the sentence
+    assert ("EY2", "syllable before a pause", "3+ syllables") in by_phone
+    assert ("Y", "other syllable", "3+ syllables") in by_phone
+    assert ("IH1", "other word-final syllable", "1 syllable") in by_phone
+    assert ("D", "utterance-final syllable", "1 syllable") in by_phone
+    vowel = dict(contexts)["EY1"]
+    assert vowel["class"] == "vowel" and vowel["stress"] == "stressed vowel"
+    assert "stress" not in dict(contexts)["D"]
+
+
+def test_breakdown_and_pauses_say_where_the_error_is():
+    final = {"class": "vowel", "position": "utterance-final syllable"}
+    inner = {"class": "stop", "position": "other syllable"}
+    pairs = [(PhoneProsody("AA", 100.0, 200.0, final), PhoneProsody("AA", 140.0, 100.0)),
+             (PhoneProsody("T", 50.0, 0.0, inner), PhoneProsody("T", 50.0, 0.0)),
+             (PhoneProsody("K", 60.0, 0.0, inner), PhoneProsody("K", 50.0, 0.0))]
+    groups = breakdown(pairs)
+    assert set(groups) == {("class", "vowel"), ("class", "stop"),
+                           ("position", "utterance-final syllable"),
+                           ("position", "other syllable")}
+    vowel = groups[("position", "utterance-final syllable")]
+    assert vowel["duration_bias_ms"] == -40.0 and vowel["f0_bias_cents"] == pytest.approx(1200)
+    stops = groups[("class", "stop")]
+    assert stops["phones"] == 2 and stops["duration_rmse_ms"] == pytest.approx(np.sqrt(50))
+    assert np.isnan(stops["f0_rmse_cents"])  # no voiced phone
+
+    ours = [PhoneProsody(p, d, 0.0) for p, d in
+            [("sil", 90), ("HH", 50), ("sp", 120), ("AY", 80), ("sp", 30), ("S", 60),
+             ("EH", 50), ("N", 40), ("sil", 90)]]
+    teacher = [PhoneProsody(p, d, 0.0) for p, d in
+               [("sil", 80), ("HH", 50), ("sp", 200), ("AY", 80), ("S", 60), ("EH", 50),
+                ("sp", 40), ("N", 40), ("sil", 80)]]
+    assert sorted(pair_pauses(ours, teacher), key=str) == sorted(
+        [(120.0, 200.0), (30.0, None), (None, 40.0)], key=str)
+
+
 @pytest.mark.slow
 def test_benchmark_runs_on_a_tiny_voice(tiny_voice, capsys):
-    assert main(["--voice", str(tiny_voice), "--count", "2"]) == 0
+    assert main(["--voice", str(tiny_voice), "--count", "2", "--breakdown"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
+    assert any(line.startswith("| class: vowel |") for line in lines)
+    assert any(line.startswith("| pauses inside sentences |") for line in lines)
     assert lines[-2].startswith("duration_rmse_ms ") and float(lines[-2].split()[1]) > 0
     assert lines[-1].startswith("f0_rmse_cents ")
     # Our frontend and flite mostly agree on the phones of plain sentences.
