@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 import soxr
 
 from recipes.demo.relabel import (
@@ -112,3 +113,43 @@ def test_relabel_a_prepared_flite_corpus_then_rebuild_its_features(tiny_corpus, 
         phone_feats = np.load(prep / row["phone_feats"])
         assert phone_feats.shape[0] == len(records[row["utt_id"]]["durations"])
         assert np.load(prep / row["cond"]).shape[0] == row["num_frames"]
+
+
+@pytest.mark.slow
+def test_preparing_with_flite_labels_gives_what_relabelling_gives(tiny_corpus, tiny_prepared,
+                                                                  tmp_path):
+    """``--labels flite`` skips forced alignment: the same records as alignment + relabel."""
+    from recipes.vctk.prepare import PrepareConfig, prepare
+
+    relabeled = tmp_path / "relabeled"
+    shutil.copytree(tiny_prepared, relabeled)
+    relabel(relabeled, jobs=1)
+    direct = tmp_path / "direct"
+    prepare(PrepareConfig(corpus_dir=tiny_corpus, prep_dir=direct, labels="flite",
+                          progress=False))
+    paths = sorted((relabeled / "align").glob("*/*.json"))
+    assert len(paths) >= 4
+    for path in paths:
+        expected = json.loads(path.read_text())
+        got = json.loads((direct / path.relative_to(relabeled)).read_text())
+        assert "forced_durations" not in got
+        for key in ("utterance", "phonemes", "durations", "alignment", "labels_source",
+                    "num_frames"):
+            assert got[key] == expected[key], (path.name, key)
+    # relabelling a corpus labelled this way leaves it as it is
+    before = {p: p.read_text() for p in (direct / "align").glob("*/*.json")}
+    summary = relabel(direct, jobs=1)
+    assert summary["relabeled"] == len(before)
+    assert before == {p: p.read_text() for p in (direct / "align").glob("*/*.json")}
+
+
+def test_flite_labels_need_a_flite_corpus(tmp_path):
+    from recipes.vctk.prepare import PrepareConfig, PrepareError, prepare
+
+    corpus = tmp_path / "corpus"
+    (corpus / "me").mkdir(parents=True)
+    sf.write(corpus / "me" / "a.wav", np.zeros(16000, np.float32), 16000)
+    (corpus / "me" / "a.txt").write_text("Hello there.\n")
+    with pytest.raises(PrepareError, match="--labels flite needs every speaker rendered by flite"):
+        prepare(PrepareConfig(corpus_dir=corpus, prep_dir=tmp_path / "prep", labels="flite",
+                              progress=False))

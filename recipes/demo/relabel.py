@@ -180,35 +180,49 @@ def render_timed(text: str, flite_args: str | Sequence[str], hop_length: int
     return audio, utt, durations
 
 
+def flite_labels(text: str, wav: np.ndarray, flite_args: str | Sequence[str], num_frames: int,
+                 text_utt: Any = None) -> dict[str, Any] | str:
+    """The fields of an align record (``recipes.vctk.prepare``'s stage 2: utterance, phonemes,
+    durations, alignment, labels_source) from flite's phone times for ``wav``, the trimmed
+    training copy of flite's rendering of ``text``; or a reason they cannot be mapped."""
+    from frontend.audio import HOP_LENGTH, SAMPLE_RATE
+    from frontend.features import text_to_utterance
+
+    if isinstance(flite_args, str):
+        flite_args = parse_flite_args(flite_args)
+    render, phone_ends = render_with_phone_times(text, flite_args)
+    offset = find_offset(render, wav) / SAMPLE_RATE
+    timed = timed_utterance(text_utt or text_to_utterance(text), phone_ends, offset,
+                            len(wav) / SAMPLE_RATE, num_frames, HOP_LENGTH / SAMPLE_RATE)
+    if isinstance(timed, str):
+        return timed
+    utt, durations, segments = timed
+    return {"utterance": utt.to_dict(), "phonemes": list(utt.phonemes),
+            "durations": [int(d) for d in durations],
+            "alignment": [{"phone": "SIL" if label in SILENCES else label,
+                           "start": round(s, 4), "end": round(e, 4)}
+                          for label, s, e in segments],
+            "labels_source": LABELS_SOURCE}
+
+
 def relabel_record(record: dict[str, Any], wav: np.ndarray, flite_args: Sequence[str]
                    ) -> dict[str, Any] | str:
     """The align record with flite's durations, or a reason to keep the forced alignment."""
+    from frontend.audio import HOP_LENGTH, SAMPLE_RATE
     from frontend.features import text_to_utterance
 
-    sample_rate, hop = int(record["sample_rate"]), int(record["hop_length"])
+    if (int(record["sample_rate"]), int(record["hop_length"])) != (SAMPLE_RATE, HOP_LENGTH):
+        return "the record's sample rate or hop is not the frontend's"
     text_utt = text_to_utterance(record["text"])
     our_speech = [p for p in text_utt.phonemes if p not in SILENCES]
     if our_speech != [p for p in record["phonemes"] if p not in SILENCES]:
         return "the frontend now reads the transcript differently from the prepared record"
-    render, phone_ends = render_with_phone_times(record["text"], flite_args)
-    offset = find_offset(render, wav) / sample_rate
-    timed = timed_utterance(text_utt, phone_ends, offset, len(wav) / sample_rate,
-                            int(record["num_frames"]), hop / sample_rate)
-    if isinstance(timed, str):
-        return timed
-    utt, durations, segments = timed
-    updated = dict(record)
-    updated.update(
-        utterance=utt.to_dict(),
-        phonemes=list(utt.phonemes),
-        durations=[int(d) for d in durations],
-        alignment=[{"phone": "SIL" if label in SILENCES else label, "start": round(s, 4),
-                    "end": round(e, 4)} for label, s, e in segments],
-        labels_source=LABELS_SOURCE,
-        forced_durations=record.get("forced_durations", record["durations"]),
-        forced_phonemes=record.get("forced_phonemes", record["phonemes"]),
-    )
-    return updated
+    labels = flite_labels(record["text"], wav, flite_args, int(record["num_frames"]), text_utt)
+    if isinstance(labels, str):
+        return labels
+    return {**record, **labels,
+            "forced_durations": record.get("forced_durations", record["durations"]),
+            "forced_phonemes": record.get("forced_phonemes", record["phonemes"])}
 
 
 def boundary_shift_ms(record: dict[str, Any]) -> list[float]:
@@ -219,6 +233,8 @@ def boundary_shift_ms(record: dict[str, Any]) -> list[float]:
         ends = np.cumsum(durations)
         return [int(e) for p, e in zip(phonemes, ends) if p not in SILENCES]
 
+    if "forced_durations" not in record:  # labelled by flite from the start (--labels flite)
+        return []
     new = speech_ends(record["phonemes"], record["durations"])
     old = speech_ends(record["forced_phonemes"], record["forced_durations"])
     return [abs(a - b) * frame_ms for a, b in zip(new, old)] if len(new) == len(old) else []

@@ -99,6 +99,11 @@ class PrepareConfig:
     # flat tops leave a run of them even after resampling.
     max_clipped_fraction: float = 0.001
     progress: bool = True  # tqdm bars on stderr
+    # Where the phone durations come from: "forced" (pocketsphinx forced alignment, any
+    # recording) or "flite" (the demo corpus only: flite's own phone times, re-rendered from
+    # each speaker's SOURCE command line, see recipes/demo/relabel.py; an utterance whose phones
+    # cannot be mapped to ours is force-aligned). flite is ~30x faster and exact.
+    labels: str = "forced"
 
 
 @dataclass(frozen=True)
@@ -510,8 +515,11 @@ def reannotate_pauses(utt: Any, labels: list[str]) -> Any:
     return Utterance(**others, **columns)
 
 
-def prepare_alignment(item: Item, config: PrepareConfig) -> str | None:
-    """Transcript → our phonemes → forced alignment → align/SPK/UTT.json."""
+def prepare_alignment(item: Item, config: PrepareConfig,
+                      flite_sources: dict[str, str] | None = None) -> str | None:
+    """Transcript → our phonemes → forced alignment → align/SPK/UTT.json. With
+    ``flite_sources`` (speaker → the flite command line that rendered it), flite's own phone
+    times where they map onto our phonemes (``recipes.demo.relabel.flite_labels``)."""
     import soundfile as sf
 
     from frontend.audio import HOP_LENGTH, SAMPLE_RATE, num_frames
@@ -525,9 +533,19 @@ def prepare_alignment(item: Item, config: PrepareConfig) -> str | None:
     audio, sr = sf.read(output_path(config.prep_dir, "wav", item), dtype="float32")
     if sr != SAMPLE_RATE:
         return f"wav/ holds a {sr} Hz file (expected {SAMPLE_RATE}): delete it and rerun stage 1"
+    total = num_frames(len(audio), HOP_LENGTH)
+    record = {"utt_id": item.utt_id, "text": text, "hop_length": HOP_LENGTH,
+              "sample_rate": SAMPLE_RATE, "num_samples": len(audio), "num_frames": total}
+    if flite_sources is not None:
+        from recipes.demo.relabel import flite_labels
+
+        labels = flite_labels(text, audio, flite_sources[item.speaker], total)
+        if not isinstance(labels, str):
+            write_json_atomic(output_path(config.prep_dir, "align", item), {**record, **labels})
+            return None
+        logger.debug("%s: %s; force-aligned instead", item.utt_id, labels)
     words = [phones for phones in utt.word_phonemes() if phones]
     alignment = _aligner(HOP_LENGTH).align(audio, words)
-    total = num_frames(len(audio), HOP_LENGTH)
     durations = alignment.durations
     if int(durations.sum()) != total:
         raise ValueError(f"the aligner returned {int(durations.sum())} frames for {total}")
@@ -536,12 +554,7 @@ def prepare_alignment(item: Item, config: PrepareConfig) -> str | None:
         return reason
     utt = reannotate_pauses(utt, alignment.labels)
     write_json_atomic(output_path(config.prep_dir, "align", item), {
-        "utt_id": item.utt_id,
-        "text": text,
-        "hop_length": HOP_LENGTH,
-        "sample_rate": SAMPLE_RATE,
-        "num_samples": len(audio),
-        "num_frames": total,
+        **record,
         "utterance": utt.to_dict(),
         "phonemes": list(utt.phonemes),
         "durations": [int(d) for d in durations],
@@ -916,8 +929,18 @@ def _forget_f0_of_another_method(prep: Path, method: str) -> None:
     write_text_atomic(_f0_method_file(prep), method + "\n")
 
 
+def _flite_sources(corpus: Corpus) -> dict[str, str]:
+    """Speaker → the flite command line of its SOURCE column, for ``labels="flite"``."""
+    missing = [s.id for s in corpus.speakers.values() if not s.source.startswith("flite")]
+    if missing:
+        raise PrepareError(f"--labels flite needs every speaker rendered by flite (a SOURCE=flite "
+                           f"... column in speaker-info.txt), but {', '.join(missing[:5])} "
+                           "have none: use --labels forced")
+    return {s.id: s.source for s in corpus.speakers.values()}
+
+
 def _run_file_stage(stage: int, items: list[Item], config: PrepareConfig,
-                    skipped: list[dict[str, str]]) -> None:
+                    skipped: list[dict[str, str]], extra: tuple[Any, ...] = ()) -> None:
     """Stages 1-4: one output per utterance, from the previous stages' outputs."""
     prep = config.prep_dir
     name = STAGES[stage]
@@ -942,7 +965,7 @@ def _run_file_stage(stage: int, items: list[Item], config: PrepareConfig,
     todo = [item for item in ready if not _is_fresh(output_path(prep, kind, item), *sources(item))]
     logger.info("stage %d (%s): %d to do, %d already done, %d lack earlier stages",
                 stage, name, len(todo), len(ready) - len(todo), len(items) - len(ready))
-    _, failures = run_parallel(f"stage {stage} {name}", function, todo, config, config)
+    _, failures = run_parallel(f"stage {stage} {name}", function, todo, config, config, *extra)
     for item in todo:
         if item.utt_id in failures:
             # An output older than its changed input must not outlive a failed rebuild.
@@ -1047,7 +1070,10 @@ def prepare(config: PrepareConfig) -> dict[str, Any]:
         try:
             for stage in range(config.stage, config.stop_stage + 1):
                 stages_run.add(STAGES[stage])
-                if stage < 5:
+                if stage == 2 and config.labels == "flite":
+                    _run_file_stage(stage, corpus.items, config, skipped,
+                                    (_flite_sources(corpus),))
+                elif stage < 5:
                     _run_file_stage(stage, corpus.items, config, skipped)
                 else:
                     manifest_rows = _run_manifest_stage(corpus, config, skipped)
@@ -1076,6 +1102,8 @@ def _check_config(config: PrepareConfig) -> None:
                            f"got {config.f0_method!r}")
     if config.valid < 0 or config.test < 0:
         raise PrepareError("--valid and --test must be >= 0 (a fraction below 1, or a count)")
+    if config.labels not in ("forced", "flite"):
+        raise PrepareError(f"--labels must be forced or flite, got {config.labels!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1109,6 +1137,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--test", type=float, default=0.05,
                         help="test utterances per speaker: a fraction < 1 or a count")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    parser.add_argument("--labels", default="forced", choices=("forced", "flite"),
+                        help="phone durations from forced alignment (default), or, for the "
+                             "demo corpus, from flite's own phone times")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     return parser
@@ -1128,7 +1159,7 @@ def main(argv: list[str] | None = None) -> int:
         f0_two_pass=not args.f0_single_pass,
         speakers=tuple(s.strip() for s in args.speakers.split(",") if s.strip()),
         max_per_speaker=args.max_per_speaker, valid=args.valid, test=args.test, seed=args.seed,
-        progress=not args.no_progress,
+        progress=not args.no_progress, labels=args.labels,
     )
     try:
         summary = prepare(config)
