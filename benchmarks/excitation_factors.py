@@ -11,9 +11,11 @@ the recording's own:
     true residual   the recording's residual (under its own filters, μ-law quantized as in
                     training) through the predicted envelope's filters
 
-Per speaker, pocketsphinx WER of each (%), and ``envelope L1``: the mean absolute difference
+Per speaker, pocketsphinx WER of each (%); ``envelope L1``: the mean absolute difference
 (nats) between the predicted log-mel envelope and the recording's own, the envelope training's
-validation loss, per speaker. The last line is ``excitation_gap X``: the overall WER of "voice"
+validation loss, per speaker; the RMS level (dBFS, over whole utterances) of the recordings and
+of their residuals, what the WaveNet learns to draw in μ-law classes (a quiet residual uses
+few of them). The last line is ``excitation_gap X``: the overall WER of "voice"
 minus that of "true residual", the words the sampled excitation costs.
 
     python benchmarks/excitation_factors.py --prep data/demo/prep --speakers p225,p227,p232,p233 \\
@@ -53,6 +55,17 @@ from vocoder.mulaw import mulaw_decode, mulaw_encode  # noqa: E402
 PROG = "excitation_factors"
 COLUMNS = ("recording", "voice", "true envelope", "true residual")
 ENVELOPE_L1 = "envelope L1"
+RECORDING_LEVEL, RESIDUAL_LEVEL = "recording dBFS", "residual dBFS"
+EXTRA_COLUMNS = (ENVELOPE_L1, RECORDING_LEVEL, RESIDUAL_LEVEL)  # [sum, count] each
+
+
+def own_residual(synth: Synthesizer, recording: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The recording's own LPC filters (F, order + 1) and its residual under them, float32 in
+    [-1, 1] before μ-law, as training derives them (``LPCSpec.residual``)."""
+    generator = synth.generator
+    config, basis, hop = generator.config, generator.mel_basis, generator.config.hop_length
+    own = mel_to_lpc(log_mel(recording, basis, hop), basis, config.lpc_order, config.sample_rate)
+    return own, np.clip(inverse_filter(recording, own, hop), -1.0, 1.0).astype(np.float32)
 
 
 def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
@@ -63,7 +76,6 @@ def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
     if not config.lpc_order:
         raise BenchmarkError("this voice's WaveNet models the waveform, not an excitation: "
                              "the benchmark needs an excitation voice (lpc_order > 0)")
-    basis = generator.mel_basis
     prepared = generator.prepare([conditioning], [speaker_index])
     length = int(prepared.num_samples[0])
     recording = np.pad(recording, (0, max(0, length - len(recording))))[:length]
@@ -72,9 +84,7 @@ def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
     sampled = mulaw_decode(drawn[0], config.quantization_channels)  # (N,)
     predicted = prepared.filters[0]  # (F, order + 1)
     hop = config.hop_length
-    # The recording's own filters, as training derives them (``LPCSpec.residual``).
-    own = mel_to_lpc(log_mel(recording, basis, hop), basis, config.lpc_order, config.sample_rate)
-    residual = np.clip(inverse_filter(recording, own, hop), -1.0, 1.0).astype(np.float32)
+    own, residual = own_residual(synth, recording)
     residual = mulaw_decode(mulaw_encode(residual, config.quantization_channels),
                             config.quantization_channels)
     signals = {"recording": recording,
@@ -98,18 +108,19 @@ def envelope_error(synth: Synthesizer, conditioning: np.ndarray,
 
 def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
     """{speaker: {column: [errors, words]}} over the speakers' test utterances; the column
-    ``envelope L1`` holds [sum of absolute errors, frames × bands]."""
+    ``envelope L1`` holds [sum of absolute errors, frames × bands], the levels [sum of squared
+    samples, samples]."""
     synth = Synthesizer.from_pretrained(args.voice, threads=1)
     speakers = select_speakers(synth, args.speakers)
     corpus = read_prepared(args.prep)
     check_conditioning_compatible(synth, corpus)
     recognizer = Recognizer()
-    counts: dict[str, dict[str, list[int]]] = {}
+    counts: dict[str, dict[str, list[float]]] = {}
     for speaker in speakers:
         entries = copy_entries(corpus, speaker.id, args.utterances)
         if not entries:
             raise BenchmarkError(f"{speaker.id} has no test-split utterance in {corpus.directory}")
-        counts[speaker.id] = {column: [0, 0] for column in COLUMNS + (ENVELOPE_L1,)}
+        counts[speaker.id] = {column: [0, 0] for column in COLUMNS + EXTRA_COLUMNS}
         for k, entry in enumerate(entries):
             try:
                 recording = load_audio(corpus.directory / entry["wav"])
@@ -120,6 +131,11 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
             error, cells = envelope_error(synth, conditioning, recording)
             counts[speaker.id][ENVELOPE_L1][0] += error
             counts[speaker.id][ENVELOPE_L1][1] += cells
+            length = len(signals["recording"])
+            for column, signal in ((RECORDING_LEVEL, signals["recording"]),
+                                   (RESIDUAL_LEVEL, own_residual(synth, signals["recording"])[1])):
+                counts[speaker.id][column][0] += float(np.sum(np.square(signal, dtype=np.float64)))
+                counts[speaker.id][column][1] += length
             reference = transcript_words(entry["text"])
             for column in COLUMNS:
                 errors = word_errors(reference, recognizer.words(signals[column]))
@@ -129,13 +145,15 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
 
 
 def format_table(counts: dict[str, dict[str, list[float]]]) -> tuple[str, dict[str, float]]:
-    total = {column: [0.0, 0.0] for column in COLUMNS + (ENVELOPE_L1,)}
-    lines = ["| speaker | " + " | ".join(f"{c} WER %" for c in COLUMNS) + " | envelope L1 |",
-             "|---" * (len(COLUMNS) + 2) + "|"]
+    total = {column: [0.0, 0.0] for column in COLUMNS + EXTRA_COLUMNS}
+    lines = ["| speaker | " + " | ".join(f"{c} WER %" for c in COLUMNS) + " | "
+             + " | ".join(EXTRA_COLUMNS) + " |", "|---" * (len(COLUMNS) + 4) + "|"]
 
     def cells(row: dict[str, list[float]]) -> str:
         wers = [f"{100.0 * e / w:.1f}" for e, w in (row[c] for c in COLUMNS)]
-        return " | ".join(wers + [f"{row[ENVELOPE_L1][0] / row[ENVELOPE_L1][1]:.3f}"])
+        levels = [f"{10.0 * np.log10(max(row[c][0] / row[c][1], 1e-20)):.1f}"
+                  for c in (RECORDING_LEVEL, RESIDUAL_LEVEL)]
+        return " | ".join(wers + [f"{row[ENVELOPE_L1][0] / row[ENVELOPE_L1][1]:.3f}"] + levels)
 
     for speaker, row in counts.items():
         lines.append(f"| {speaker} | {cells(row)} |")

@@ -425,6 +425,8 @@ def test_the_excitation_factors_benchmark_swaps_one_half_at_a_time(excitation_vo
     error, cells = envelope_error(synth, conditioning, recording)
     assert cells == synth.generator.mel_basis.shape[0] * len(conditioning)
     assert values[4] == pytest.approx(error / cells, abs=5e-4) and values[4] > 0
+    # then the levels: the residual under the recording's own filters is below the recording
+    assert values[6] < values[5] < 0
     # a waveform voice has no excitation to swap
     assert factors_main(["--voice", str(tiny_voice), "--prep", str(tiny_prepared),
                          "--utterances", "1"]) == 2
