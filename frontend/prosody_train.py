@@ -1,13 +1,16 @@
 """Training and evaluation of the duration and F0 models on a prepared corpus.
 
-    python -m frontend.prosody_train duration --prep PREP --out EXP [--steps N] [--set key=value]
+    python -m frontend.prosody_train duration --prep PREP --out EXP [--config F] [--set key=value]
     python -m frontend.prosody_train pitch    --prep PREP --out EXP
     python -m frontend.prosody_train eval     --prep PREP --out EXP [--export DIR]
 
 ``duration`` and ``pitch`` train on the manifest's "train" split and validate on "valid";
-``EXP/<kind>/`` holds ``checkpoint.pt`` (resumable: run the same command again to continue, or
-with a larger ``--steps`` to train longer), ``best.{safetensors,json}`` (the weights with the
-lowest validation loss) and ``log.jsonl``. ``eval`` exports the best models to ``EXP/export``
+settings as every trainer takes them (``tts_common.training``): ``model`` (``DurationConfig`` or
+``PitchConfig``) and ``train`` (``ProsodyTrainConfig``), e.g. ``--set train.max_steps=8000
+--set model.hidden=64``. ``EXP/<kind>/`` holds ``checkpoint.pt`` (the harness's layout, kind
+``duration`` or ``pitch``; resumable: run the same command again to continue, or with a larger
+``train.max_steps`` to train longer), ``best.{safetensors,json}`` (the weights with the lowest
+validation loss) and ``log.jsonl``. ``eval`` exports the best models to ``EXP/export``
 (or ``--export DIR``) and prints the metrics on the "test" and "valid" splits.
 
 Metrics (see :func:`evaluate`):
@@ -26,16 +29,14 @@ training split with the exact target definitions the models use, and stored in t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import logging
-import math
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -48,7 +49,15 @@ from frontend.prosody import (
     load_duration_model, load_pitch_model, predict_durations, predict_f0, save_prosody,
 )
 from tts_common import corpus
-from tts_common.checkpoints import CheckpointError, read_checkpoint, write_checkpoint
+from tts_common.training import (
+    CHECKPOINT_NAME, LOG_NAME, JsonlLog, TrainingError, add_config_arguments, check_same_config,
+    check_schedule, checkpoint_state, error_line, learning_rate, make_config, open_run,
+    save_training_checkpoint, settings, torch_threads,
+)
+
+# torch_threads is imported from here by tts.adapt; it is the harness's.
+__all__ = ["ProsodyTrainConfig", "duration_loss", "evaluate", "export_prosody", "load_split",
+           "log_durations", "pitch_loss", "speaker_stats", "torch_threads", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +65,36 @@ FRAME_MS = 1000.0 * HOP_LENGTH / SAMPLE_RATE  # 5 ms
 
 
 @dataclass
-class TrainConfig:
-    steps: int = 4000
+class ProsodyTrainConfig:
+    max_steps: int = 4000
     batch_size: int = 16
     lr: float = 2e-3
-    min_lr_ratio: float = 0.05  # cosine decay to lr * this
+    min_lr: float = 1e-4
     warmup_steps: int = 200
+    lr_schedule: str = "cosine"
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     unvoiced_weight: float = 0.3  # weight of interpolated (unvoiced) frames in the log-F0 loss
-    valid_every: int = 250
+    eval_every: int = 250  # validation, best model and checkpoint
     log_every: int = 50
     seed: int = 0
-    threads: int = 1
+    # These models are tiny: more threads than free cores makes them many times slower.
+    num_threads: int = 1
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        for key in ("max_steps", "batch_size", "eval_every", "log_every", "num_threads"):
+            if getattr(self, key) <= 0:
+                raise ProsodyError(f"{name}.{key} must be > 0, got {getattr(self, key)}")
+        try:
+            check_schedule(self, name)
+        except TrainingError as exc:
+            raise ProsodyError(str(exc)) from None
+
+
+MODEL_CONFIGS = {"duration": DurationConfig, "pitch": PitchConfig}
+# What a prosody checkpoint before the harness called its train_config fields.
+_RENAMED = {"steps": "max_steps", "valid_every": "eval_every", "threads": "num_threads"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,72 +322,58 @@ def evaluate(prep_dir: str | Path, duration_dir: str | Path | None,
 # training
 
 
-@contextlib.contextmanager
-def torch_threads(threads: int) -> Iterator[None]:
-    """Run with ``threads`` intra-op threads, then restore the previous setting.
+def convert_checkpoint(kind: str) -> Callable[[dict, Path], dict]:
+    """A ``kind`` checkpoint in the format before the harness (no ``format`` key) in today's
+    layout: its train_config renamed (``steps`` → ``max_steps``, ``min_lr_ratio`` → ``min_lr``,
+    ``valid_every`` → ``eval_every``, ``threads`` → ``num_threads``)."""
 
-    These models are tiny: more threads than free cores makes them many times slower (on two
-    busy cores two threads were 30x slower than one), so training and evaluation default to 1.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(threads)))
+    def convert(state: dict, path: Path) -> dict:
+        if "format" in state or not {"model", "optimizer", "step", "best"} <= set(state):
+            raise TrainingError(f"{path} is not a {kind} model checkpoint; use a new --out "
+                                "directory")
+        old = dict(state.get("train_config") or {})
+        ratio = old.pop("min_lr_ratio", None)
+        values = {_RENAMED.get(k, k): v for k, v in old.items()}
+        if ratio is not None:
+            values["min_lr"] = values.get("lr", ProsodyTrainConfig.lr) * ratio
+        return checkpoint_state(kind, state["step"], state["model_config"], values,
+                                state["model"], state["optimizer"], best=state["best"])
+
+    return convert
+
+
+def build_configs(kind: str, prep_dir: str | Path, exp_dir: str | Path,
+                  train_config: ProsodyTrainConfig | None = None,
+                  config_files: Sequence[str] = (), overrides: Sequence[str] = (),
+                  base: dict[str, Any] | None = None
+                  ) -> tuple[ProsodyTrainConfig, DurationConfig | PitchConfig, dict | None]:
+    """Defaults (the corpus's facts, ``base``, for the model) ← the checkpoint's configs when
+    resuming ← ``train_config`` (a caller's explicit settings) ← each config file ← ``--set``;
+    and the checkpoint."""
+    sections = {"model": MODEL_CONFIGS[kind], "train": ProsodyTrainConfig}
     try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-_CHECKPOINT_KEYS = ("model", "optimizer", "step", "best", "model_config")
-
-
-def _lr_at(step: int, config: TrainConfig) -> float:
-    if step < config.warmup_steps:
-        return config.lr * (step + 1) / config.warmup_steps
-    progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
-    cosine = 0.5 * (1 + math.cos(math.pi * progress))
-    ratio = config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine
-    return config.lr * ratio
-
-
-def apply_overrides(configs: list[Any], overrides: list[str]) -> None:
-    """``key=value`` strings onto whichever dataclass has the field (typed like its default)."""
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        target = next((c for c in configs if key in {f.name for f in dataclasses.fields(c)}), None)
-        if not sep or target is None:
-            known = sorted({f.name for c in configs for f in dataclasses.fields(c)} - {"speakers"})
-            raise ProsodyError(f"--set {item!r}: expected key=value with key one of "
-                               f"{', '.join(known)}")
-        current = getattr(target, key)
-        try:
-            if isinstance(current, bool):
-                value: Any = raw.strip().lower() in ("1", "true", "yes", "on")
-            elif isinstance(current, int):
-                value = int(raw)
-            elif isinstance(current, float):
-                value = float(raw)
-            else:
-                value = raw
-        except ValueError:
-            raise ProsodyError(f"--set {item!r}: {key} needs a {type(current).__name__}") from None
-        setattr(target, key, value)
-    for config in configs:
-        if hasattr(config, "__post_init__"):
-            config.__post_init__()
+        checkpoint = open_run(Path(exp_dir) / kind, (kind,), convert_checkpoint(kind))
+        values = settings(sections, checkpoint, config_files, overrides,
+                          base={"model": dict(base or {})},
+                          explicit={"train": dataclasses.asdict(train_config)}
+                          if train_config is not None else None,
+                          where=str(Path(exp_dir) / kind / CHECKPOINT_NAME))
+        return (make_config(ProsodyTrainConfig, values["train"], "train config"),
+                make_config(sections["model"], values["model"], "model config"), checkpoint)
+    except TrainingError as exc:
+        raise ProsodyError(str(exc)) from None
 
 
 def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
-          train_config: TrainConfig | None = None,
-          overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+          train_config: ProsodyTrainConfig | None = None,
+          overrides: Sequence[str] = (), config_files: Sequence[str] = ()) -> dict[str, Any]:
     """Train (or resume training) the ``kind`` ("duration" or "pitch") model; returns the best
-    validation record. Runs until ``train_config.steps``; a finished run returns at once."""
-    if kind not in ("duration", "pitch"):
+    validation record. Runs until ``train_config.max_steps``; a finished run returns at once.
+    ``overrides``: ``--set`` items, over ``config_files`` over ``train_config``."""
+    if kind not in MODEL_CONFIGS:
         raise ProsodyError(f"unknown model kind {kind!r}: use 'duration' or 'pitch'")
-    train_config = dataclasses.replace(train_config) if train_config else TrainConfig()
     run_dir = Path(exp_dir) / kind
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = run_dir / "checkpoint.pt"
+    checkpoint_path = run_dir / CHECKPOINT_NAME
 
     speakers = read_speakers(prep_dir)
     train_set = load_split(prep_dir, "train")
@@ -377,34 +389,18 @@ def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
         raise ProsodyError(f"{prep_dir}: phone_feats have {phone_dim} columns but this frontend "
                            f"makes {expected_feature_dim('duration')}: rerun the features stage "
                            "of corpus preparation")
-    if kind == "duration":
-        model_config: DurationConfig | PitchConfig = DurationConfig(
-            input_dim=phone_dim, num_speakers=len(speakers), speakers=speakers)
-    else:
-        frame_dim = _frame_features(train_set[0].phone_feats, train_set[0].durations).shape[1]
-        model_config = PitchConfig(input_dim=frame_dim, num_speakers=len(speakers),
-                                   speakers=speakers)
-
-    checkpoint = None
-    if checkpoint_path.is_file():
+    input_dim = phone_dim if kind == "duration" else _frame_features(
+        train_set[0].phone_feats, train_set[0].durations).shape[1]
+    corpus_facts = {"input_dim": input_dim, "num_speakers": len(speakers), "speakers": speakers}
+    train_config, model_config, checkpoint = build_configs(
+        kind, prep_dir, exp_dir, train_config, config_files, overrides, corpus_facts)
+    if checkpoint is not None:
         try:
-            checkpoint = read_checkpoint(checkpoint_path)  # its SHA-256 verified
-        except CheckpointError as exc:
-            raise ProsodyError(f"cannot resume: {exc}; delete it to start over") from None
-        missing = [key for key in _CHECKPOINT_KEYS if key not in checkpoint]
-        if missing:
-            raise ProsodyError(f"cannot resume from {checkpoint_path}: it has no "
-                               f"{', '.join(repr(k) for k in missing)}; delete it to start over")
-        try:
-            model_config = type(model_config)(**checkpoint["model_config"])
-        except TypeError as exc:
-            raise ProsodyError(f"cannot resume from {checkpoint_path} ({exc}): delete it to "
-                               "start over") from None
+            check_same_config(checkpoint_path, checkpoint["model_config"],
+                              dataclasses.asdict(model_config))
+        except TrainingError as exc:
+            raise ProsodyError(str(exc)) from None
         logger.info("resuming %s from step %d", checkpoint_path, checkpoint["step"])
-    apply_overrides([model_config, train_config], list(overrides))
-    if checkpoint is not None and dataclasses.asdict(model_config) != checkpoint["model_config"]:
-        raise ProsodyError(f"{checkpoint_path} was trained with another model config: use a new "
-                           "--out directory to change the architecture")
     if model_config.speakers != speakers:
         raise ProsodyError(f"{checkpoint_path} was trained with speakers "
                            f"{model_config.speakers[:5]}... but {prep_dir} has {speakers[:5]}...: "
@@ -431,17 +427,17 @@ def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
         target_mean, target_std = speaker_stats([np.log(u.f0_hz[u.voiced]) for u in train_set],
                                                 [u.speaker_index for u in train_set], len(speakers))
     model.set_normalization(feats_mean, feats_std, target_mean, target_std)
-    with torch_threads(train_config.threads):
+    with torch_threads(train_config.num_threads):
         return _fit(kind, model, model_config, train_config, train_set, valid_set, log_f0,
                     run_dir, checkpoint)
 
 
 def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationConfig | PitchConfig,
-         train_config: TrainConfig, train_set: list[ProsodyExample], valid_set: list[ProsodyExample],
-         log_f0: dict[str, np.ndarray], run_dir: Path,
+         train_config: ProsodyTrainConfig, train_set: list[ProsodyExample],
+         valid_set: list[ProsodyExample], log_f0: dict[str, np.ndarray], run_dir: Path,
          checkpoint: dict[str, Any] | None) -> dict[str, Any]:
     """The optimization loop of :func:`train`, from ``checkpoint`` when there is one."""
-    checkpoint_path = run_dir / "checkpoint.pt"
+    checkpoint_path = run_dir / CHECKPOINT_NAME
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr,
                                   weight_decay=train_config.weight_decay)
     step, best = 0, {"valid_loss": float("inf")}
@@ -455,16 +451,17 @@ def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationCon
             return duration_loss(model, batch)
         return pitch_loss(model, batch, log_f0, train_config.unvoiced_weight)
 
-    log_path = run_dir / "log.jsonl"
+    log = JsonlLog(run_dir / LOG_NAME)
     started = time.time()
     running = []
-    while step < train_config.steps:
+    while step < train_config.max_steps:
         model.train()
         rng = np.random.default_rng([train_config.seed, step])  # resumes to the same batches
         picks = rng.choice(len(train_set), size=min(train_config.batch_size, len(train_set)),
                            replace=False)
+        lr = learning_rate(train_config, step)
         for group in optimizer.param_groups:
-            group["lr"] = _lr_at(step, train_config)
+            group["lr"] = lr
         loss = loss_of([train_set[i] for i in picks])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -473,23 +470,20 @@ def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationCon
         step += 1
         running.append(float(loss.detach()))
         if step % train_config.log_every == 0:
-            _append_log(log_path, {"step": step, "split": "train", "loss": float(np.mean(running)),
-                                   "lr": _lr_at(step - 1, train_config),
-                                   "seconds": round(time.time() - started, 1)})
+            log.write("train", step=step, loss=float(np.mean(running)), lr=lr,
+                      elapsed_s=round(time.time() - started, 1))
             running = []
-        if step % train_config.valid_every == 0 or step == train_config.steps:
-            record = _validate(kind, model, valid_set, loss_of, train_config.batch_size)
-            record = {"step": step, "split": "valid", **record}
-            _append_log(log_path, record)
+        if step % train_config.eval_every == 0 or step == train_config.max_steps:
+            record = {"step": step, **_validate(kind, model, valid_set, loss_of,
+                                                train_config.batch_size)}
+            log.write("val", **record)
             logger.info("%s step %d: %s", kind, step, _format(record))
             if record["valid_loss"] < best["valid_loss"]:
                 best = record
                 save_prosody(model, run_dir / "best")
-            write_checkpoint(checkpoint_path, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                "best": best, "model_config": dataclasses.asdict(model_config),
-                "train_config": dataclasses.asdict(train_config),
-            })
+            save_training_checkpoint(checkpoint_path, checkpoint_state(
+                kind, step, dataclasses.asdict(model_config), dataclasses.asdict(train_config),
+                model.state_dict(), optimizer.state_dict(), best=best))
     model.eval()
     return best
 
@@ -507,11 +501,6 @@ def _validate(kind: str, model: DurationModel | PitchModel, valid_set: list[Pros
     else:
         record.update(pitch_metrics(model, valid_set))
     return record
-
-
-def _append_log(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a") as handle:
-        handle.write(json.dumps(record) + "\n")
 
 
 def _format(record: dict[str, Any]) -> str:
@@ -561,25 +550,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=("duration", "pitch", "eval"))
     parser.add_argument("--prep", required=True, help="prepared corpus directory")
     parser.add_argument("--out", required=True, help="experiment directory")
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a model or training config field (repeatable)")
+    add_config_arguments(parser)
     parser.add_argument("--export", help="eval: where to export the models (default OUT/export)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose or args.command != "eval"
                         else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        train_config = TrainConfig()
-        for name in ("steps", "batch_size", "lr", "threads"):
-            if getattr(args, name) is not None:
-                setattr(train_config, name, getattr(args, name))
-        torch.set_num_threads(max(1, train_config.threads))
         if args.command in ("duration", "pitch"):
-            best = train(args.command, args.prep, args.out, train_config, args.set)
+            best = train(args.command, args.prep, args.out, overrides=args.overrides,
+                         config_files=args.config_files)
             print(f"{args.command}: best validation at step {best.get('step')}: {_format(best)}")
             return 0
         export_dir = Path(args.export) if args.export else Path(args.out) / "export"
@@ -597,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"models exported to {export_dir}")
         return 0
     except (ProsodyError, OSError) as exc:
-        print(f"prosody_train: error: {exc}", file=sys.stderr)
+        print(f"prosody_train: error: {error_line(exc)}", file=sys.stderr)
         return 1
 
 

@@ -42,22 +42,24 @@ def tiny_prepared(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def tiny_voice(tiny_prepared, tmp_path_factory) -> Path:
-    from frontend.prosody_train import TrainConfig as ProsodyTrainConfig
+    from frontend.prosody_train import ProsodyTrainConfig
     from frontend.prosody_train import train as train_prosody
     from tts.voice import export_voice
     from vocoder.model import WaveNetConfig
-    from vocoder.train import TrainConfig, train
+    from vocoder.train import WaveNetTrainConfig, train
 
     root = tmp_path_factory.mktemp("tiny_voice")
     prosody_exp, wavenet_exp = root / "prosody", root / "wavenet"
-    small = ProsodyTrainConfig(steps=8, batch_size=2, warmup_steps=1, valid_every=4, log_every=4)
+    small = ProsodyTrainConfig(max_steps=8, batch_size=2, warmup_steps=1, eval_every=4,
+                               log_every=4)
     train_prosody("duration", tiny_prepared, prosody_exp, small,
                   ["hidden=16", "conv_layers=1", "speaker_dim=4"])
     train_prosody("pitch", tiny_prepared, prosody_exp, small,
                   ["hidden=16", "frame_hidden=8", "conv_layers=1", "speaker_dim=4"])
-    train(TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(wavenet_exp), batch_size=2,
-                      window_frames=8, max_steps=4, warmup_steps=1, eval_every=4, ckpt_every=4,
-                      log_every=2, val_windows=2, aux_mel_bands=16, num_threads=1),
+    train(WaveNetTrainConfig(prep_dir=str(tiny_prepared), out_dir=str(wavenet_exp), batch_size=2,
+                             window_frames=8, max_steps=4, warmup_steps=1, eval_every=4,
+                             ckpt_every=4, log_every=2, val_windows=2, aux_mel_bands=16,
+                             num_threads=1),
           WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
                         skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4))
     return export_voice(tiny_prepared, prosody_exp, wavenet_exp, root / "voice", name="tiny")

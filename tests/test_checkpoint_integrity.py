@@ -13,7 +13,8 @@ import torch
 
 from tts_common.checkpoints import CheckpointError, read_checkpoint, write_checkpoint
 from vocoder.model import WaveNetConfig
-from vocoder.train import CHECKPOINT_NAME, TrainConfig, TrainingError, export_ema, train
+from vocoder.train import (CHECKPOINT_NAME, TrainingError, WaveNetTrainConfig, export_ema,
+                           train)
 
 
 def _flip_tensor_bytes(path: Path, count: int = 64) -> None:
@@ -70,10 +71,10 @@ def _rewrite(path: Path, change) -> None:
 
 def test_checkpoint_without_model_key_is_a_clear_error(wavenet_exp, tiny_prepared):
     _rewrite(wavenet_exp / CHECKPOINT_NAME, lambda state: state.pop("model"))
-    config = TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(wavenet_exp), batch_size=2,
-                         window_frames=8, max_steps=6, warmup_steps=1, eval_every=4,
-                         ckpt_every=4, log_every=2, val_windows=2, aux_mel_bands=16,
-                         num_threads=1)
+    config = WaveNetTrainConfig(prep_dir=str(tiny_prepared), out_dir=str(wavenet_exp),
+                                batch_size=2, window_frames=8, max_steps=6, warmup_steps=1,
+                                eval_every=4, ckpt_every=4, log_every=2, val_windows=2,
+                                aux_mel_bands=16, num_threads=1)
     model = WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
                           skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4)
     with pytest.raises(TrainingError, match="has no 'model'"):

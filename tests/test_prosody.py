@@ -28,7 +28,7 @@ from frontend.prosody import (
     load_pitch_model, predict_durations, predict_f0, round_durations, save_prosody,
 )
 from frontend import prosody_train
-from frontend.prosody_train import TrainConfig, evaluate, export_prosody, train
+from frontend.prosody_train import ProsodyTrainConfig, evaluate, export_prosody, train
 
 TINY_DURATION = dict(hidden=16, speaker_dim=4, conv_layers=2, kernel=3, dropout=0.1)
 TINY_PITCH = dict(frame_hidden=8, hidden=16, speaker_dim=4, frame_layers=1, conv_layers=1,
@@ -362,8 +362,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]
     root = tmp_path_factory.mktemp("prosody")
     prep, exp = root / "prep", root / "exp"
     write_synthetic_corpus(prep)
-    config = TrainConfig(steps=150, batch_size=8, lr=1e-2, warmup_steps=20, valid_every=50,
-                         log_every=25)
+    config = ProsodyTrainConfig(max_steps=150, batch_size=8, lr=1e-2, min_lr=5e-4,
+                                warmup_steps=20, eval_every=50, log_every=25)
     overrides = {"duration": [f"{k}={v}" for k, v in TINY_DURATION.items()],
                  "pitch": [f"{k}={v}" for k, v in TINY_PITCH.items()]}
     best = {kind: train(kind, prep, exp, config, overrides[kind]) for kind in ("duration", "pitch")}
@@ -388,10 +388,10 @@ def test_training_learns_durations_and_f0(trained: tuple[Path, Path, dict]) -> N
     assert torch.allclose(pitch.target_mean.exp(), torch.tensor(SPEAKER_F0), rtol=0.05)
     for kind in ("duration", "pitch"):
         log = [json.loads(line) for line in (exp / kind / "log.jsonl").read_text().splitlines()]
-        assert [r["step"] for r in log if r["split"] == "valid"] == [50, 100, 150]
-        train_losses = [r["loss"] for r in log if r["split"] == "train"]
+        assert [r["step"] for r in log if r["event"] == "val"] == [50, 100, 150]
+        train_losses = [r["loss"] for r in log if r["event"] == "train"]
         assert train_losses[-1] < 0.5 * train_losses[0], (kind, train_losses)
-        valid_losses = [r["valid_loss"] for r in log if r["split"] == "valid"]
+        valid_losses = [r["valid_loss"] for r in log if r["event"] == "val"]
         assert best[kind]["valid_loss"] == min(valid_losses)
 
 
@@ -399,12 +399,12 @@ def test_training_resumes_from_its_checkpoint(trained: tuple[Path, Path, dict]) 
     prep, exp, _ = trained
     checkpoint = torch.load(exp / "duration" / "checkpoint.pt", weights_only=True)
     assert checkpoint["step"] == 150
-    config = TrainConfig(steps=170, batch_size=8, lr=1e-2, warmup_steps=20, valid_every=10,
-                         log_every=10)
+    config = ProsodyTrainConfig(max_steps=170, batch_size=8, lr=1e-2, min_lr=5e-4,
+                                warmup_steps=20, eval_every=10, log_every=10)
     overrides = [f"{k}={v}" for k, v in TINY_DURATION.items()]
     train("duration", prep, exp, config, overrides)
     log = [json.loads(line) for line in (exp / "duration" / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log if r["split"] == "valid"] == [50, 100, 150, 160, 170]
+    assert [r["step"] for r in log if r["event"] == "val"] == [50, 100, 150, 160, 170]
     with pytest.raises(ProsodyError, match="another model config"):
         train("duration", prep, exp, config, overrides + ["hidden=32"])
 
@@ -429,7 +429,8 @@ def test_cli_evaluates_and_reports_bad_input(trained: tuple[Path, Path, dict], t
 
 def test_end_to_end_on_the_tiny_prepared_corpus(tiny_prepared: Path, tmp_path: Path) -> None:
     """A few steps on the real prepared corpus: the contract's files load, train and evaluate."""
-    config = TrainConfig(steps=6, batch_size=4, warmup_steps=2, valid_every=3, log_every=3)
+    config = ProsodyTrainConfig(max_steps=6, batch_size=4, warmup_steps=2, eval_every=3,
+                                log_every=3)
     for kind, overrides in (("duration", TINY_DURATION), ("pitch", TINY_PITCH)):
         best = train(kind, tiny_prepared, tmp_path / "exp", config,
                      [f"{k}={v}" for k, v in overrides.items()])

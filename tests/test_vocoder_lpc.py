@@ -3,6 +3,8 @@ through the synthesis filter. Tiny real models on the tone corpus of test_vocode
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -104,6 +106,14 @@ def corpus(tmp_path_factory):
     return prep
 
 
+def envelope_config(**overrides):
+    from vocoder.envelope import EnvelopeTrainConfig
+
+    values = dict(batch_size=4, lr=1e-2, num_threads=1)
+    values.update(overrides)
+    return EnvelopeTrainConfig(**values)
+
+
 def excitation_config(**overrides) -> WaveNetConfig:
     values = dict(lpc_order=8, mel_bands=8, mel_fft=160, cond_channels=5, num_speakers=2)
     values.update(overrides)
@@ -181,7 +191,7 @@ def test_an_excitation_run_can_start_from_a_waveform_run(corpus, tmp_path):
     waveform = train(tiny_train_config(corpus, tmp_path / "wave", max_steps=2,
                                        aux_mel_bands=8, aux_mel_fft=160), tiny_model_config())
     excitation = train(tiny_train_config(corpus, tmp_path / "exc", max_steps=1,
-                                         init_from=str(tmp_path / "wave" / "checkpoint.pt"),
+                                         init=[f"all:{tmp_path / 'wave' / 'checkpoint.pt'}"],
                                          lr=1e-9, warmup_steps=0), excitation_config())
     before = load_checkpoint(tmp_path / "wave" / "checkpoint.pt")["ema"]  # with its mel head
     after = excitation.model.state_dict()
@@ -203,19 +213,23 @@ def test_envelope_pretraining_lowers_the_envelope_loss_and_seeds_a_run(corpus, t
 
     train(tiny_train_config(corpus, tmp_path / "wave", max_steps=2, aux_mel_bands=8,
                             aux_mel_fft=160), tiny_model_config())
+    shape = tmp_path / "shape.json"  # a recipe's model section, as recipes/demo keeps them
+    shape.write_text(json.dumps({"model": tiny_model_config().to_dict()}))
     assert envelope_main(["--prep", str(corpus), "--out", str(tmp_path / "env"),
-                          "--init-from", str(tmp_path / "wave" / "checkpoint.pt"),
-                          "--set", "lpc_order=8", "--set", "mel_bands=8", "--set", "mel_fft=160",
-                          "--minutes", "0.05", "--batch", "4", "--lr", "1e-2",
-                          "--threads", "1"]) == 0
-    history = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["envelope_history"]
+                          "--config", str(shape),
+                          "--set", f"train.init=all:{tmp_path / 'wave' / 'checkpoint.pt'}",
+                          "--set", "model.lpc_order=8", "--set", "mel_bands=8",
+                          "--set", "mel_fft=160", "--set", "train.minutes=0.05",
+                          "--set", "batch_size=4", "--set", "lr=1e-2",
+                          "--set", "num_threads=1"]) == 0
+    history = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["history"]
     assert history[-1]["step"] > 5
     assert history[-1]["valid_l1"] < 0.8 * history[0]["valid_l1"]
     # A run started from it begins with the pretrained envelope head.
     result = train(tiny_train_config(corpus, tmp_path / "exc", max_steps=1, lr=1e-9,
-                                     init_from=str(tmp_path / "env" / "checkpoint.pt")),
+                                     init=[f"all:{tmp_path / 'env' / 'checkpoint.pt'}"]),
                    excitation_config())
-    pretrained = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["ema"]
+    pretrained = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["model"]
     torch.testing.assert_close(result.model.state_dict()["mel_head.weight"],
                                pretrained["wavenet.mel_head.weight"], atol=1e-6, rtol=0)
 
@@ -224,22 +238,22 @@ def test_envelope_pretraining_of_a_waveform_model_is_a_clear_error(corpus, tmp_p
     from vocoder.envelope import main as envelope_main
 
     train(tiny_train_config(corpus, tmp_path / "wave", max_steps=1), tiny_model_config())
-    with pytest.raises(SystemExit) as exit_info:
-        envelope_main(["--prep", str(corpus), "--out", str(tmp_path / "env"),
-                       "--init-from", str(tmp_path / "wave" / "checkpoint.pt")])
-    assert exit_info.value.code == 2
-    assert "lpc_order" in capsys.readouterr().err
+    assert envelope_main(["--prep", str(corpus), "--out", str(tmp_path / "env"),
+                          "--set", f"init=all:{tmp_path / 'wave' / 'checkpoint.pt'}"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error[-1].startswith("vocoder.envelope: error: ") and "lpc_order" in error[-1]
 
 
 @pytest.fixture(scope="module")
 def excitation_voice(tiny_prepared, tiny_voice, tmp_path_factory):
     from tts.voice import export_voice
-    from vocoder.train import TrainConfig
+    from vocoder.train import WaveNetTrainConfig
 
     root = tmp_path_factory.mktemp("excitation_voice")
-    train(TrainConfig(prep_dir=str(tiny_prepared), out_dir=str(root / "wavenet"),
-                      batch_size=2, window_frames=8, max_steps=2, warmup_steps=1, eval_every=2,
-                      ckpt_every=2, log_every=1, val_windows=2, num_threads=1),
+    train(WaveNetTrainConfig(prep_dir=str(tiny_prepared), out_dir=str(root / "wavenet"),
+                             batch_size=2, window_frames=8, max_steps=2, warmup_steps=1,
+                             eval_every=2, ckpt_every=2, log_every=1, val_windows=2,
+                             num_threads=1),
           WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
                         skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4,
                         lpc_order=12, mel_bands=20))
@@ -282,11 +296,10 @@ def test_the_envelope_benchmark_scores_every_speaker_and_its_teacher(excitation_
 def test_envelope_pretraining_can_start_from_scratch(corpus, tmp_path):
     from vocoder.envelope import pretrain
 
-    summary = pretrain(corpus, tmp_path / "env", None,
-                       {"lpc_order": 8, "mel_bands": 8, "mel_fft": 160, "cond_hidden": 8,
-                        "cond_layers": 1, "cond_kernel": 3, "layers": 2, "residual_channels": 4,
-                        "gate_channels": 4, "skip_channels": 4}, minutes=0.03,
-                       batch_utterances=4, lr=1e-2, threads=1, eval_every=5)
+    summary = pretrain(corpus, tmp_path / "env", envelope_config(minutes=0.03, eval_every=5),
+                       WaveNetConfig(lpc_order=8, mel_bands=8, mel_fft=160, cond_hidden=8,
+                                     cond_layers=1, cond_kernel=3, layers=2, residual_channels=4,
+                                     gate_channels=4, skip_channels=4))
     saved = load_checkpoint(tmp_path / "env" / "checkpoint.pt")
     assert saved["model_config"]["cond_channels"] == 5  # filled in from the corpus
     assert saved["model_config"]["num_speakers"] == 2
@@ -295,10 +308,10 @@ def test_envelope_pretraining_can_start_from_scratch(corpus, tmp_path):
 
 def test_a_frozen_conditioning_network_keeps_its_envelope_while_the_rest_learns(corpus, tmp_path):
     train(tiny_train_config(corpus, tmp_path / "start", max_steps=1), excitation_config())
-    start = load_checkpoint(tmp_path / "start" / "checkpoint.pt")["ema"]  # what init_from takes
+    start = load_checkpoint(tmp_path / "start" / "checkpoint.pt")["ema"]  # what init takes
     result = train(tiny_train_config(corpus, tmp_path / "frozen", max_steps=3, warmup_steps=0,
-                                     init_from=str(tmp_path / "start" / "checkpoint.pt"),
-                                     freeze_conditioning=True, ema_decay=0.0),
+                                     init=[f"all:{tmp_path / 'start' / 'checkpoint.pt'}"],
+                                     freeze=["conditioning", "envelope"], ema_decay=0.0),
                    excitation_config())
     after = result.model.state_dict()
     for name, value in after.items():
@@ -311,26 +324,35 @@ def test_a_frozen_conditioning_network_keeps_its_envelope_while_the_rest_learns(
 
 def test_a_separate_envelope_network_learns_on_and_is_grafted_onto_the_wavenet(corpus, tmp_path):
     from vocoder.envelope import pretrain
-    from vocoder.train import TrainingModel, copy_matching_weights, graft_envelope
+    from vocoder.train import TrainingModel, graft_envelope, transfer_weights
 
     train(tiny_train_config(corpus, tmp_path / "wavenet", max_steps=2), excitation_config())
-    source = load_checkpoint(tmp_path / "wavenet" / "checkpoint.pt")
+    source_path = tmp_path / "wavenet" / "checkpoint.pt"
+    source = load_checkpoint(source_path)
     # Warm start: the new network predicts exactly the source's envelope (extra blocks are
     # identities) and leaves the WaveNet's own conditioning alone.
     seeded = TrainingModel(WaveNet(excitation_config(envelope_layers=3)), 0, 0)
-    copy_matching_weights(seeded, source["ema"])
+    transfer_weights(seeded, f"all:{source_path}")
     plain = TrainingModel(WaveNet(excitation_config()), 0, 0)
-    copy_matching_weights(plain, source["ema"])
+    transfer_weights(plain, f"all:{source_path}")
+    envelope_only = TrainingModel(WaveNet(excitation_config(envelope_layers=3)), 0, 0)
+    # ... as does the envelope part alone: the source's envelope is its conditioning network
+    # and head, every tensor of which is taken.
+    assert transfer_weights(envelope_only, f"envelope:{source_path}") == len(
+        [k for k in source["ema"] if k.startswith(("wavenet.conditioning_network.",
+                                                   "wavenet.mel_head."))])
     features = torch.from_numpy(np.load(corpus / "cond" / "spk_a" / "spk_a_000.npy"))[None]
     with torch.no_grad():
         torch.testing.assert_close(seeded.wavenet.envelope(features),
                                    plain.wavenet.envelope(features), rtol=0, atol=1e-6)
+        torch.testing.assert_close(envelope_only.wavenet.envelope(features),
+                                   plain.wavenet.envelope(features), rtol=0, atol=1e-6)
 
-    summary = pretrain(corpus, tmp_path / "env", tmp_path / "wavenet" / "checkpoint.pt",
-                       {"envelope_layers": 3}, minutes=0.05, batch_utterances=4, lr=1e-2,
-                       threads=1, eval_every=5)
+    summary = pretrain(corpus, tmp_path / "env",
+                       envelope_config(init=[f"all:{source_path}"], minutes=0.05, eval_every=5),
+                       excitation_config(envelope_layers=3))
     assert summary["history"][-1]["valid_l1"] < summary["history"][0]["valid_l1"]
-    trained = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["ema"]
+    trained = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["model"]
     for name, value in source["ema"].items():  # only the envelope network and head moved
         if not name.startswith(("wavenet.mel_head.", "mel_head.")):
             torch.testing.assert_close(trained[name], value, rtol=0, atol=0)
@@ -361,15 +383,16 @@ def test_a_run_can_take_a_frozen_envelope_and_train_its_conditioning_network(cor
     from vocoder.envelope import pretrain
 
     train(tiny_train_config(corpus, tmp_path / "wavenet", max_steps=1), excitation_config())
-    pretrain(corpus, tmp_path / "env", tmp_path / "wavenet" / "checkpoint.pt",
-             {"envelope_layers": 2}, minutes=0.02, batch_utterances=4, lr=1e-2, threads=1,
-             eval_every=5)
-    envelope = load_checkpoint(tmp_path / "env" / "checkpoint.pt")["ema"]
-    start = load_checkpoint(tmp_path / "wavenet" / "checkpoint.pt")["ema"]
+    wavenet_path, envelope_path = tmp_path / "wavenet" / "checkpoint.pt", tmp_path / "env" / \
+        "checkpoint.pt"
+    pretrain(corpus, tmp_path / "env",
+             envelope_config(init=[f"all:{wavenet_path}"], minutes=0.02, eval_every=5),
+             excitation_config(envelope_layers=2))
+    envelope = load_checkpoint(envelope_path)["model"]
+    start = load_checkpoint(wavenet_path)["ema"]
     result = train(tiny_train_config(corpus, tmp_path / "joint", max_steps=3, warmup_steps=0,
-                                     init_from=str(tmp_path / "wavenet" / "checkpoint.pt"),
-                                     envelope_from=str(tmp_path / "env" / "checkpoint.pt"),
-                                     freeze_envelope=True, ema_decay=0.0),
+                                     init=[f"all:{wavenet_path}", f"envelope:{envelope_path}"],
+                                     freeze=["envelope"], ema_decay=0.0),
                    excitation_config(envelope_layers=2))
     after = result.model.state_dict()
     envelope_keys = [k for k in after if k.startswith(("envelope_network.", "mel_head."))]
@@ -379,14 +402,19 @@ def test_a_run_can_take_a_frozen_envelope_and_train_its_conditioning_network(cor
     for name in ("conditioning_network.input_conv.weight", "layers.0.dilated_conv.weight"):
         assert not torch.equal(after[name], start["wavenet." + name]), name
 
-    with pytest.raises(TrainingError, match="freeze_envelope is for a model with an envelope"):
-        train(tiny_train_config(corpus, tmp_path / "nofreeze", max_steps=1,
-                                freeze_envelope=True), excitation_config())
-    # A model without an envelope network of its own, or one of another depth, does not fit.
-    for layers, message in ((0, "envelope network of its own"), (3, "does not fit")):
-        with pytest.raises(TrainingError, match=message):
+    # A waveform model without the auxiliary head has no envelope to freeze.
+    with pytest.raises(TrainingError, match="has no envelope part"):
+        train(tiny_train_config(corpus, tmp_path / "nofreeze", max_steps=1, aux_mel_weight=0.0,
+                                freeze=["envelope"]), tiny_model_config())
+    with pytest.raises(TrainingError, match="freeze entries are parts of the WaveNet"):
+        tiny_train_config(corpus, tmp_path / "typo", freeze=["envelop"])
+    with pytest.raises(TrainingError, match="init entries are PART:PATH"):
+        tiny_train_config(corpus, tmp_path / "typo", init=[str(envelope_path)])
+    # A model whose envelope network has another depth, or none, does not fit that run's.
+    for layers in (0, 3):
+        with pytest.raises(TrainingError, match="does not fit this model's envelope part"):
             train(tiny_train_config(corpus, tmp_path / f"bad{layers}", max_steps=1,
-                                    envelope_from=str(tmp_path / "env" / "checkpoint.pt")),
+                                    init=[f"envelope:{envelope_path}"]),
                   excitation_config(envelope_layers=layers))
 
 

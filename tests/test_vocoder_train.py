@@ -25,10 +25,10 @@ import torch.multiprocessing as mp
 from vocoder.data import IGNORE_INDEX, DatasetError, StepBatchSampler, WaveNetDataset
 from vocoder.model import WaveNet, WaveNetConfig, teacher_forcing_inputs
 from vocoder.mulaw import mulaw_encode, silence_class
-from vocoder.train import (CHECKPOINT_NAME, LOG_NAME, MelSpectrogram, TrainConfig,
-                           TrainingError, TrainingModel, build_configs, conditioning_reach,
-                           export_ema, learning_rate, load_checkpoint, main, save_checkpoint,
-                           train)
+from tts_common.training import learning_rate, load_training_checkpoint
+from vocoder.train import (CHECKPOINT_NAME, LOG_NAME, MelSpectrogram, TrainingError,
+                           TrainingModel, WaveNetTrainConfig, build_configs, conditioning_reach,
+                           export_ema, load_checkpoint, main, save_checkpoint, train)
 
 HOP = 80
 SR = 16000
@@ -44,12 +44,12 @@ def tiny_model_config(**overrides) -> WaveNetConfig:
     return WaveNetConfig(**values)
 
 
-def tiny_train_config(prep: Path, out: Path, **overrides) -> TrainConfig:
+def tiny_train_config(prep: Path, out: Path, **overrides) -> WaveNetTrainConfig:
     values = dict(prep_dir=str(prep), out_dir=str(out), batch_size=2, window_frames=8,
                   max_steps=4, warmup_steps=2, lr=3e-3, log_every=1, eval_every=2, ckpt_every=2,
                   val_windows=4, aux_mel_bands=8, aux_mel_fft=160, num_threads=1)
     values.update(overrides)
-    return TrainConfig(**values)
+    return WaveNetTrainConfig(**values)
 
 
 def write_prepared_corpus(prep: Path, frames_per_utt: list[int], splits: list[str] | None = None,
@@ -231,13 +231,13 @@ def test_mel_target_peaks_at_the_tone_and_has_one_frame_per_hop():
 
 
 def test_learning_rate_warms_up_then_decays_to_min_lr():
-    config = TrainConfig(lr=1e-3, min_lr=1e-5, warmup_steps=10, max_steps=110)
+    config = WaveNetTrainConfig(lr=1e-3, min_lr=1e-5, warmup_steps=10, max_steps=110)
     rates = [learning_rate(config, s) for s in range(111)]
     assert rates[0] == pytest.approx(1e-4) and rates[9] == pytest.approx(1e-3)
     assert all(a >= b for a, b in zip(rates[9:], rates[10:]))
     assert rates[110] == pytest.approx(1e-5)
-    exponential = TrainConfig(lr=1e-3, min_lr=1e-5, warmup_steps=10, max_steps=110,
-                              lr_schedule="exponential")
+    exponential = WaveNetTrainConfig(lr=1e-3, min_lr=1e-5, warmup_steps=10, max_steps=110,
+                                     lr_schedule="exponential")
     assert learning_rate(exponential, 60) == pytest.approx(1e-4)
 
 
@@ -289,7 +289,7 @@ def test_resume_takes_the_same_steps_as_an_uninterrupted_run(corpus, tmp_path):
 
 def test_resuming_into_another_model_shape_is_refused(corpus, tmp_path):
     train(tiny_train_config(corpus, tmp_path, max_steps=1), tiny_model_config())
-    with pytest.raises(TrainingError, match=r"another model shape \(layers 4 in the checkpoint, "
+    with pytest.raises(TrainingError, match=r"another model config \(layers 4 in the checkpoint, "
                                             r"6 now\).*new --out"):
         train(tiny_train_config(corpus, tmp_path, max_steps=2), tiny_model_config(layers=6))
     with pytest.raises(TrainingError, match="aux_mel_bands 8 in the checkpoint, 16 now"):
@@ -309,22 +309,24 @@ def test_the_command_line_resumes_with_the_checkpoint_settings(corpus, tmp_path,
     out = tmp_path / "exp"
     config = tmp_path / "cfg.json"
     config.write_text(json.dumps({
-        **{k: v for k, v in tiny_train_config(corpus, out).to_dict().items()
-           if k not in ("prep_dir", "out_dir")},
+        "train": {k: v for k, v in tiny_train_config(corpus, out).to_dict().items()
+                  if k not in ("prep_dir", "out_dir")},
         "model": tiny_model_config().to_dict()}))
     assert main(["--prep", str(corpus), "--out", str(out), "--config", str(config),
                  "--set", "max_steps=2"]) == 0
     # No --config: the checkpoint's own settings (the tiny model) are the defaults.
-    train_config, model_config = build_configs(str(corpus), str(out), None, ["max_steps=4"])
+    train_config, model_config = build_configs(str(corpus), str(out), (), ["train.max_steps=4"])
     assert model_config.layers == 4 and train_config.window_frames == 8
     assert train_config.max_steps == 4
     assert main(["--prep", str(corpus), "--out", str(out), "--set", "model.layers=6"]) == 1
     error = capsys.readouterr().err.strip().splitlines()
-    assert error[-1].startswith("vocoder.train: error: ") and "model shape" in error[-1]
+    assert error[-1].startswith("vocoder.train: error: ") and "model config" in error[-1]
     assert main(["--prep", str(corpus), "--out", str(out), "--set", "learning_rate=1"]) == 1
-    assert "unknown key(s) learning_rate" in capsys.readouterr().err
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "unknown key 'learning_rate'; known keys: " in error[0]
+    assert "train.lr," in error[0] and "model.layers," in error[0]
     assert main(["--prep", str(corpus), "--out", str(out), "--set", "batch_size=two"]) == 1
-    assert "batch_size must be of type int, got 'two'" in capsys.readouterr().err
+    assert "train.batch_size must be int" in capsys.readouterr().err
 
 
 def test_sigterm_stops_with_a_checkpoint_and_the_run_resumes(corpus, tmp_path):
@@ -360,12 +362,12 @@ def test_sigterm_stops_with_a_checkpoint_and_the_run_resumes(corpus, tmp_path):
 
 _SAVE_LOOP = """
 import sys, torch
-from vocoder.train import save_checkpoint, CHECKPOINT_FORMAT
+from tts_common.training import checkpoint_state, save_training_checkpoint
 step = 0
 while True:
     step += 1
-    save_checkpoint(sys.argv[1], {"format": CHECKPOINT_FORMAT, "step": step,
-                                  "weights": torch.full((2_000_000,), float(step))})
+    save_training_checkpoint(sys.argv[1], checkpoint_state(
+        "wavenet", step, {}, {}, {"weights": torch.full((2_000_000,), float(step))}, None))
     print(step, flush=True)
 """
 
@@ -382,13 +384,13 @@ def test_a_killed_checkpoint_write_never_corrupts_the_checkpoint(tmp_path):
         process.wait(timeout=30)
     finally:
         process.kill()
-    state = load_checkpoint(path)
-    assert state["step"] >= 3 and torch.equal(state["weights"],
+    state = load_training_checkpoint(path, ("wavenet",))
+    assert state["step"] >= 3 and torch.equal(state["model"]["weights"],
                                               torch.full((2_000_000,), float(state["step"])))
     # A save that fails half way (an object torch.save refuses) leaves the old one in place.
     with pytest.raises(Exception):
         save_checkpoint(path, {"format": "x", "step": 0, "bad": lambda: None})
-    assert load_checkpoint(path)["step"] == state["step"]
+    assert load_training_checkpoint(path, ("wavenet",))["step"] == state["step"]
     assert [p.name for p in tmp_path.iterdir() if p.name != CHECKPOINT_NAME and
             not (p.name.startswith(f".{CHECKPOINT_NAME}.") and p.name.endswith(".tmp"))] == []
 

@@ -58,7 +58,8 @@ class LPCSpec:
 
 
 def mel_basis(sample_rate: int, n_fft: int, bands: int) -> np.ndarray:
-    """The mel filterbank (bands, n_fft // 2 + 1) that ``vocoder.train.MelSpectrogram`` uses.
+    """The mel filterbank (bands, n_fft // 2 + 1) of ``log_mel`` and its torch twin
+    ``vocoder.train.MelSpectrogram``: the one definition of both.
 
     ``librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=bands)`` (Slaney mel scale, Slaney
     area normalization, 0 Hz to Nyquist) computed here in numpy, so that synthesis does not
@@ -97,24 +98,36 @@ def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
     return hz
 
 
+# The power a log-mel band is floored at before the log (digital silence: log(1e-5)).
+LOG_MEL_FLOOR = 1e-5
+
+
+def mel_frame_padding(num_samples: int, n_fft: int, hop: int) -> tuple[int, int, str]:
+    """Samples of padding (left, right) and the pad mode that centre one ``n_fft`` window on
+    each frame: frame f covers samples [f * hop, (f + 1) * hop). Reflect padding, unless the
+    audio is too short to reflect (then zeros)."""
+    left = (n_fft - hop) // 2
+    right = n_fft - hop - left
+    return left, right, "reflect" if num_samples > max(left, right) else "constant"
+
+
 def log_mel(audio: np.ndarray, basis: np.ndarray, hop: int) -> np.ndarray:
-    """Audio (frames * hop,) → log-mel (bands, frames), as ``vocoder.train.MelSpectrogram``
-    computes it (tested): one periodic Hann window of ``n_fft`` samples centred on each frame,
-    reflect padding, natural log of the power floored at 1e-5."""
+    """Audio (frames * hop,) → log-mel (bands, frames), the envelope of excitation mode and the
+    auxiliary target of training (``vocoder.train.MelSpectrogram`` is this in torch, tested):
+    one periodic Hann window of ``n_fft`` samples centred on each frame (``mel_frame_padding``),
+    natural log of the power floored at ``LOG_MEL_FLOOR``."""
     n_fft = 2 * (basis.shape[1] - 1)
     audio = np.asarray(audio, np.float64)
     if audio.ndim != 1 or len(audio) % hop:
         raise LPCError(f"audio must be 1-D with a whole number of {hop}-sample frames, "
                        f"got shape {audio.shape}")
-    left = (n_fft - hop) // 2
-    right = n_fft - hop - left
-    mode = "reflect" if len(audio) > max(left, right) else "constant"
+    left, right, mode = mel_frame_padding(len(audio), n_fft, hop)
     padded = np.pad(audio, (left, right), mode=mode)
     frames = len(audio) // hop
     index = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]  # (T, n_fft)
     window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
     power = np.abs(np.fft.rfft(padded[index] * window, axis=1)) ** 2  # (T, bins)
-    return np.log(np.maximum(basis @ power.T, 1e-5))  # (bands, T)
+    return np.log(np.maximum(basis @ power.T, LOG_MEL_FLOOR))  # (bands, T)
 
 
 def mel_to_power(log_mel: np.ndarray, basis: np.ndarray) -> np.ndarray:

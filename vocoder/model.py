@@ -34,7 +34,8 @@ from vocoder.mulaw import silence_class
 
 # The config and the error live in vocoder.config (no torch); imported from here as before.
 __all__ = ["UPSAMPLE_MODES", "VocoderError", "WaveNetConfig", "ConditioningNetwork",
-           "Upsampler", "ResidualLayer", "WaveNet", "teacher_forcing_inputs"]
+           "Upsampler", "ResidualLayer", "WaveNet", "WAVENET_PARTS", "teacher_forcing_inputs",
+           "wavenet_part"]
 
 
 def teacher_forcing_inputs(target_classes: torch.Tensor, quantization_channels: int = 256
@@ -42,6 +43,26 @@ def teacher_forcing_inputs(target_classes: torch.Tensor, quantization_channels: 
     """Targets (B, T) → model inputs (B, T): the silence class, then targets[:, :-1]."""
     start = torch.full_like(target_classes[:, :1], silence_class(quantization_channels))
     return torch.cat([start, target_classes[:, :-1]], dim=1)  # (B, T)
+
+
+# The WaveNet's named parts, by the prefixes of their tensors in ``WaveNet.state_dict()``: what
+# training hands from one run to another and freezes (``vocoder.train``'s init and freeze) and
+# what an envelope graft replaces. Every tensor belongs to one (tested).
+WAVENET_PARTS = {
+    "conditioning": ("conditioning_network.",),  # the frame-rate network the layers read
+    "envelope": ("envelope_network.", "mel_head.", "speaker_mel_head."),  # excitation mode
+    "speaker_embedding": ("speaker_embedding.",),
+    "sample_network": ("input_embedding.", "upsampler.", "layers.", "head_hidden.",
+                       "head_out."),
+}
+
+
+def wavenet_part(name: str) -> str:
+    """The part (``WAVENET_PARTS``) of a tensor, by its name in ``WaveNet.state_dict()``."""
+    for part, prefixes in WAVENET_PARTS.items():
+        if name.startswith(prefixes):
+            return part
+    raise VocoderError(f"tensor {name!r} belongs to no part of WAVENET_PARTS: add its prefix")
 
 
 class ConditioningNetwork(nn.Module):
@@ -226,9 +247,15 @@ class WaveNet(nn.Module):
         return self.upsampler(self.conditioning(features))
 
     def forward(self, audio_classes: torch.Tensor, features: torch.Tensor | None = None,
-                speaker: torch.Tensor | None = None) -> torch.Tensor:
+                speaker: torch.Tensor | None = None, context_frames: int = 0,
+                conditioning: torch.Tensor | None = None) -> torch.Tensor:
         """μ-law input classes (B, T) → logits (B, Q, T); position t predicts the sample after
-        ``audio_classes[:, t]`` (see ``teacher_forcing_inputs``)."""
+        ``audio_classes[:, t]`` (see ``teacher_forcing_inputs``).
+
+        ``context_frames``: ``features`` hold that many frames more on each side of the samples'
+        frames, seen by the conditioning network only (training windows, ``vocoder.train``);
+        ``conditioning``: ``self.conditioning(features)``, where the caller computed it already.
+        """
         config = self.config
         if audio_classes.dim() != 2 or audio_classes.dtype != torch.long:
             raise VocoderError(
@@ -247,12 +274,16 @@ class WaveNet(nn.Module):
                     f"this WaveNet is locally conditioned: pass features of shape "
                     f"(batch, frames, {config.cond_channels})")
             self._check_features(features)
-            if features.shape[0] != batch or features.shape[1] * config.hop_length != num_samples:
+            frames = features.shape[1] - 2 * context_frames
+            if features.shape[0] != batch or frames * config.hop_length != num_samples:
                 raise VocoderError(
-                    f"features {tuple(features.shape)} do not match audio "
-                    f"{tuple(audio_classes.shape)}: "
-                    f"need the same batch and frames * hop_length ({config.hop_length}) == samples")
-            cond = self.conditioning(features)  # (B, H, T_frames)
+                    f"features {tuple(features.shape)} ({context_frames} context frames each "
+                    f"side) do not match audio {tuple(audio_classes.shape)}: need the same "
+                    f"batch and frames * hop_length ({config.hop_length}) == samples")
+            hidden = self.conditioning(features) if conditioning is None else conditioning
+            # The upsampler mixes each frame with its neighbours only: one context frame is enough.
+            margin = min(context_frames, 1)
+            cond = hidden[:, :, context_frames - margin:context_frames + frames + margin]
         elif features is not None:
             raise VocoderError("this WaveNet has no local conditioning (cond_channels=0); "
                                "pass features=None")
@@ -268,7 +299,7 @@ class WaveNet(nn.Module):
                                device=x.device, dtype=x.dtype)  # (B, S, T)
         taps = self.upsampler.phase_taps() if self.upsampler is not None else None  # (3, hop)
         for layer in self.layers:
-            x, skip = layer(x, cond, speaker_vector, self.upsampler, taps)
+            x, skip = layer(x, cond, speaker_vector, self.upsampler, taps, min(context_frames, 1))
             skip_sum = skip_sum + skip
         hidden = F.relu(self.head_hidden(F.relu(skip_sum)))  # (B, O, T)
         return self.head_out(hidden)  # (B, Q, T)
