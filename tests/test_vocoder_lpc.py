@@ -459,3 +459,16 @@ def test_the_excitation_factors_benchmark_swaps_one_half_at_a_time(excitation_vo
     assert factors_main(["--voice", str(tiny_voice), "--prep", str(tiny_prepared),
                          "--utterances", "1"]) == 2
     assert "excitation voice" in capsys.readouterr().err
+
+
+def test_the_envelope_timbre_benchmark_measures_every_flite_voice(excitation_voice,
+                                                                  tiny_prepared, capsys):
+    from benchmarks.envelope_timbre import main as timbre_main
+
+    assert timbre_main(["--voice", str(excitation_voice), "--prep", str(tiny_prepared),
+                        "--speakers", "p225", "--utterances", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    cells = [cell.strip() for cell in lines[2].strip("|").split("|")]
+    assert cells[:2] == ["p225", "slt f0=175 dur=1"]
+    predicted, recording = cells[2:6], cells[6:10]  # slt, awb, rms, kal16
+    assert recording[0] == "(own)" and all(float(v) > 0 for v in predicted + recording[1:])
