@@ -52,7 +52,7 @@ from tts_common import corpus
 from tts_common.training import (
     CHECKPOINT_NAME, LOG_NAME, JsonlLog, TrainingError, add_config_arguments, check_same_config,
     check_schedule, checkpoint_state, error_line, learning_rate, make_config, open_run,
-    save_training_checkpoint, settings, torch_threads,
+    restore_rng, rng_state, save_training_checkpoint, settings, torch_threads,
 )
 
 # torch_threads is imported from here by tts.adapt; it is the harness's.
@@ -445,6 +445,8 @@ def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationCon
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         step, best = int(checkpoint["step"]), dict(checkpoint["best"])
+        if checkpoint.get("rng") is not None:  # (checkpoints before the harness have none)
+            restore_rng(checkpoint["rng"])
 
     def loss_of(batch: list[ProsodyExample]) -> torch.Tensor:
         if kind == "duration":
@@ -483,7 +485,7 @@ def _fit(kind: str, model: DurationModel | PitchModel, model_config: DurationCon
                 save_prosody(model, run_dir / "best")
             save_training_checkpoint(checkpoint_path, checkpoint_state(
                 kind, step, dataclasses.asdict(model_config), dataclasses.asdict(train_config),
-                model.state_dict(), optimizer.state_dict(), best=best))
+                model.state_dict(), optimizer.state_dict(), best=best, rng=rng_state()))
     model.eval()
     return best
 

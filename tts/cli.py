@@ -551,7 +551,7 @@ def speakers(voice: str | None, as_json: bool) -> None:
                    "(default: the voice format's, tts.voice.SynthesisSpec).")
 @click.option("--envelope", default=None, type=click.Path(file_okay=False),
               help="Excitation mode: experiment directory of `python -m vocoder.envelope "
-                   "--set envelope_layers=N` whose envelope network the voice uses.")
+                   "--set model.envelope_layers=N` whose envelope network the voice uses.")
 def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, name: str,
                          temperature: float | None, level_dbfs: float | None,
                          envelope: str | None) -> None:

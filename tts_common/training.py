@@ -58,7 +58,8 @@ __all__ = [
     "add_config_arguments", "all_finite", "autocast", "check_same_config", "check_schedule",
     "checkpoint_state", "config_values", "error_line", "learning_rate",
     "load_training_checkpoint", "make_config", "merge_layers", "open_run", "parse_overrides",
-    "read_config_file", "resolve_amp", "resolve_device", "save_training_checkpoint", "settings",
+    "read_config_file", "resolve_amp", "resolve_device", "restore_rng", "rng_state",
+    "save_training_checkpoint", "settings",
     "setup_distributed", "torch_threads",
 ]
 
@@ -93,18 +94,24 @@ def _describe(hint: Any) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
+def _as_union(hint: Any, value: Any, convert: Callable[[Any, Any], Any], is_none: bool) -> Any:
+    """``value`` as the first member of the union ``hint`` that ``convert`` takes it as."""
+    args = typing.get_args(hint)
+    if is_none and type(None) in args:
+        return None
+    for arg in args:
+        if arg is not type(None):
+            with contextlib.suppress(ValueError):
+                return convert(value, arg)
+    raise ValueError(value)
+
+
 def _from_text(raw: str, hint: Any) -> Any:
     """A ``--set`` value as the field's type; ValueError when it is not one."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    origin = typing.get_origin(hint)
     text = raw.strip()
     if origin in (Union, types.UnionType):
-        if type(None) in args and text.lower() in ("none", "null"):
-            return None
-        for arg in args:
-            if arg is not type(None):
-                with contextlib.suppress(ValueError):
-                    return _from_text(raw, arg)
-        raise ValueError(raw)
+        return _as_union(hint, raw, _from_text, text.lower() in ("none", "null"))
     if origin in (list, tuple):
         items = json.loads(text) if text.startswith("[") else [
             item.strip() for item in text.split(",") if item.strip()]
@@ -129,13 +136,7 @@ def _checked(value: Any, hint: Any) -> Any:
     type; ValueError when it does not have it."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        for arg in args:
-            if arg is not type(None):
-                with contextlib.suppress(ValueError):
-                    return _checked(value, arg)
-        raise ValueError(value)
+        return _as_union(hint, value, _checked, value is None)
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
             raise ValueError(value)
@@ -482,6 +483,25 @@ class ExponentialMovingAverage:
                     ema_value.lerp_(value.detach(), 1.0 - decay)
                 else:
                     ema_value.copy_(value)
+
+
+def rng_state(device: "torch.device | None" = None) -> dict:
+    """torch's random state (and the CUDA device's), for a checkpoint: a resumed run draws the
+    dropout masks an uninterrupted one would have drawn."""
+    import torch
+
+    cuda = device is not None and device.type == "cuda"
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if cuda else None}
+
+
+def restore_rng(state: dict, device: "torch.device | None" = None) -> None:
+    """Set torch's random state to a checkpoint's ``rng_state``."""
+    import torch
+
+    torch.set_rng_state(state["torch"])
+    if device is not None and device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 def all_finite(module: "torch.nn.Module") -> bool:

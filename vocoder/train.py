@@ -61,7 +61,7 @@ from tts_common.training import (
     ExponentialMovingAverage, JsonlLog, StopRequest, TrainingError, add_config_arguments,
     all_finite, autocast, check_same_config, check_schedule, checkpoint_state, error_line,
     learning_rate, load_training_checkpoint, make_config, open_run, resolve_amp, resolve_device,
-    save_training_checkpoint, settings, setup_distributed, torch_threads,
+    restore_rng, rng_state, save_training_checkpoint, settings, setup_distributed, torch_threads,
 )
 from vocoder.data import IGNORE_INDEX, StepBatchSampler, WaveNetDataset, read_corpus_info
 from vocoder.lpc import LOG_MEL_FLOOR, LPCSpec, mel_basis, mel_frame_padding
@@ -612,9 +612,7 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
         optimizer.load_state_dict(checkpoint["optimizer"])
         if scaler is not None and checkpoint.get("scaler"):
             scaler.load_state_dict(checkpoint["scaler"])
-        torch.set_rng_state(checkpoint["rng"]["torch"])
-        if device.type == "cuda" and checkpoint["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(checkpoint["rng"]["cuda"], device)
+        restore_rng(checkpoint["rng"], device)
         elapsed_before = float(checkpoint.get("elapsed_s", 0.0))
         logger.info("resuming %s at step %d", checkpoint_path, start_step)
     del checkpoint
@@ -651,8 +649,7 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
             KIND, step, model_config.to_dict(), config.to_dict(), model.state_dict(),
             optimizer.state_dict(), ema.module.state_dict(),
             scaler=scaler.state_dict() if scaler is not None else None,
-            rng={"torch": torch.get_rng_state(),
-                 "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None},
+            rng=rng_state(device),
             mel_bands=head_bands,
             elapsed_s=elapsed_before + time.perf_counter() - run_start))
         log.write("checkpoint", step=step, path=str(checkpoint_path))

@@ -7,34 +7,48 @@
 #   JOBS=16 WAVENET_STEPS=40000 recipes/demo/run.sh          # a 16-core GPU machine
 #   STAGES="wavenet export" recipes/demo/run.sh              # only some stages
 #
+# What the stages train is in the config files beside this script, the bundled voice's recipe:
+# wavenet_shape.json (the WaveNet's architecture, shared by the envelope and WaveNet stages),
+# duration.json, pitch.json, envelope.json, envelope_refined.json, wavenet.json,
+# wavenet_joint.json (each stage's model and training settings). This script only wires the
+# stages' directories together (train.init) and passes the knobs below as --set overrides.
+#
 # Knobs (environment): JOBS (parallel processes for rendering and preparation), THREADS (torch
-# threads for training on CPU), WAVENET_STEPS (where the learning-rate schedule ends),
-# WAVENET_SET (extra "--set key=value" arguments for vocoder.train), LPC_ORDER (24: the WaveNet
-# models the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py; 0: it
-# models the waveform), ENVELOPE_MINUTES (frame-rate pretraining of that envelope),
-# REFINE_MINUTES and ENVELOPE_LAYERS (an envelope network of its own, started from the
-# pretrained one and trained on while the WaveNet keeps the features it learned from),
-# JOINT_STEPS (then the WaveNet goes on with that envelope frozen and its conditioning network
-# free to learn for the excitation; see RESULTS.md, session 6), DATA, EXP, VOICE.
+# threads for training on CPU), WAVENET_STEPS (where the WaveNet's learning-rate schedule ends;
+# default: wavenet.json's), WAVENET_SET (extra "--set section.key=value" arguments for
+# vocoder.train), PROSODY_SET (the same for frontend.prosody_train), LPC_ORDER (0: the WaveNet
+# models the waveform, and the envelope stages are skipped; default: wavenet_shape.json's 24,
+# the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py),
+# ENVELOPE_MINUTES and REFINE_MINUTES (the envelope stages' time budgets; 0 skips the
+# refinement), JOINT_STEPS (0 skips the joint stage), DATA, EXP, VOICE.
+# The stages: envelope (frame-rate pretraining of the envelope), refine (an envelope network of
+# its own, started from the pretrained one and trained on), wavenet (the WaveNet with the
+# pretrained envelope frozen), joint (the WaveNet goes on with the refined envelope frozen and
+# its conditioning network free to learn for the excitation; see RESULTS.md, session 6).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+RECIPE=recipes/demo
 JOBS=${JOBS:-2}
 THREADS=${THREADS:-2}
 DATA=${DATA:-data/demo}
 EXP=${EXP:-exp/demo}
 VOICE=${VOICE:-voices/demo}
-WAVENET_STEPS=${WAVENET_STEPS:-200000}
 WAVENET_SET=${WAVENET_SET:-}
+PROSODY_SET=${PROSODY_SET:-}
 LPC_ORDER=${LPC_ORDER:-24}
-ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-25}
-REFINE_MINUTES=${REFINE_MINUTES:-50}
-ENVELOPE_LAYERS=${ENVELOPE_LAYERS:-10}
-JOINT_STEPS=${JOINT_STEPS:-3000}
+ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-}
+REFINE_MINUTES=${REFINE_MINUTES:-}
+JOINT_STEPS=${JOINT_STEPS:-}
 STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope refine wavenet joint export"}
-# The bundled voice's shape: 20 layers 64/128/128 (fast enough for real time on one core) with a
-# wide frame-rate conditioning network (256 channels, 6 blocks: nearly free).
-SHAPE="cond_hidden=256 cond_layers=6 lpc_order=$LPC_ORDER"
+SHAPE=(--config "$RECIPE/wavenet_shape.json" --set "model.lpc_order=$LPC_ORDER")
+THREADS_SET=(--set "train.num_threads=$THREADS")
+# "--set KEY=VALUE" for a knob that is set, nothing for one that is not.
+knob() { [[ -n "$2" ]] && printf -- "--set\n%s=%s\n" "$1" "$2" || true; }
+mapfile -t WAVENET_STEPS_SET < <(knob train.max_steps "${WAVENET_STEPS:-}")
+mapfile -t ENVELOPE_MINUTES_SET < <(knob train.minutes "$ENVELOPE_MINUTES")
+mapfile -t REFINE_MINUTES_SET < <(knob train.minutes "$REFINE_MINUTES")
+mapfile -t JOINT_STEPS_SET < <(knob train.max_steps "$JOINT_STEPS")
 
 run_stage() { [[ " $STAGES " == *" $1 "* ]]; }
 say() { echo "== $(date +%H:%M:%S) $*" >&2; }
@@ -54,64 +68,58 @@ if run_stage relabel; then
     python -m recipes.demo.relabel "$DATA/prep" --jobs "$JOBS"
     python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS" --stage 4
 fi
+# shellcheck disable=SC2086
 if run_stage duration; then
     say "duration model"
-    python -m frontend.prosody_train duration --prep "$DATA/prep" --out "$EXP/prosody" --threads 1
+    python -m frontend.prosody_train duration --prep "$DATA/prep" --out "$EXP/prosody" \
+        --config "$RECIPE/duration.json" $PROSODY_SET
 fi
 if run_stage pitch; then
     say "F0 model"
-    python -m frontend.prosody_train pitch --prep "$DATA/prep" --out "$EXP/prosody" --threads 1
+    python -m frontend.prosody_train pitch --prep "$DATA/prep" --out "$EXP/prosody" \
+        --config "$RECIPE/pitch.json" $PROSODY_SET
 fi
 if run_stage eval; then
     say "prosody evaluation on the held-out splits"
     python -m frontend.prosody_train eval --prep "$DATA/prep" --out "$EXP/prosody"
 fi
+# Every training stage resumes its own checkpoint, and one that is done returns at once.
 if run_stage envelope && [[ "$LPC_ORDER" != 0 ]]; then
-    if [[ -f "$EXP/envelope/checkpoint.pt" ]]; then
-        say "envelope: $EXP/envelope/checkpoint.pt exists, kept"
-    else
-        say "envelope pretraining at frame rate ($ENVELOPE_MINUTES min)"
-        # shellcheck disable=SC2046
-        python -m vocoder.envelope --prep "$DATA/prep" --out "$EXP/envelope" \
-            $(printf -- "--set %s " $SHAPE) --minutes "$ENVELOPE_MINUTES" --threads "$THREADS"
-    fi
+    say "envelope pretraining at frame rate"
+    python -m vocoder.envelope --prep "$DATA/prep" --out "$EXP/envelope" "${SHAPE[@]}" \
+        --config "$RECIPE/envelope.json" "${THREADS_SET[@]}" "${ENVELOPE_MINUTES_SET[@]}"
 fi
 if run_stage refine && [[ "$LPC_ORDER" != 0 && "$REFINE_MINUTES" != 0 ]]; then
-    if [[ -f "$EXP/envelope_refined/checkpoint.pt" ]]; then
-        say "refine: $EXP/envelope_refined/checkpoint.pt exists, kept"
-    else
-        # Its own network, so it can learn on without moving the WaveNet's conditioning.
-        say "envelope network of its own, from the pretrained one ($REFINE_MINUTES min)"
-        python -m vocoder.envelope --prep "$DATA/prep" --out "$EXP/envelope_refined" \
-            --init-from "$EXP/envelope/checkpoint.pt" --set envelope_layers="$ENVELOPE_LAYERS" \
-            --minutes "$REFINE_MINUTES" --lr 5e-4 --threads "$THREADS"
-    fi
+    # Its own network, started as the pretrained envelope, so it can learn on without moving
+    # the WaveNet's conditioning.
+    say "envelope network of its own, from the pretrained one"
+    python -m vocoder.envelope --prep "$DATA/prep" --out "$EXP/envelope_refined" "${SHAPE[@]}" \
+        --config "$RECIPE/envelope_refined.json" \
+        --set "train.init=all:$EXP/envelope/checkpoint.pt" "${THREADS_SET[@]}" \
+        "${REFINE_MINUTES_SET[@]}"
 fi
 if run_stage wavenet; then
     say "WaveNet (resumes from $EXP/wavenet/checkpoint.pt)"
-    INIT=()
-    # The pretrained envelope stays as it is: trained jointly, the WaveNet's gradient undoes it.
-    [[ -f "$EXP/envelope/checkpoint.pt" && "$LPC_ORDER" != 0 ]] && \
-        INIT=(--set "init_from=$EXP/envelope/checkpoint.pt" --set freeze_conditioning=true)
-    # shellcheck disable=SC2046,SC2086
-    python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet" \
-        --set num_threads="$THREADS" --set max_steps="$WAVENET_STEPS" --set warmup_steps=300 \
-        --set ckpt_every=100 $(printf -- "--set model.%s " $SHAPE) "${INIT[@]}" $WAVENET_SET
+    # The pretrained envelope stays as it is (wavenet.json freezes it): trained jointly, the
+    # WaveNet's gradient undoes it. A waveform model has no pretrained envelope to keep.
+    INIT=(--set "train.init=all:$EXP/envelope/checkpoint.pt")
+    [[ "$LPC_ORDER" == 0 || ! -f "$EXP/envelope/checkpoint.pt" ]] && INIT=(--set "train.freeze=")
+    # shellcheck disable=SC2086
+    python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet" "${SHAPE[@]}" \
+        --config "$RECIPE/wavenet.json" "${INIT[@]}" "${THREADS_SET[@]}" \
+        "${WAVENET_STEPS_SET[@]}" $WAVENET_SET
 fi
 if run_stage joint && [[ "$LPC_ORDER" != 0 && "$JOINT_STEPS" != 0 \
                          && -f "$EXP/envelope_refined/checkpoint.pt" ]]; then
     # The refined envelope, frozen, takes over the formants, so the conditioning network is
     # free to learn what the excitation needs (on the demo corpus: validation 3.095 → 3.053).
-    say "WaveNet with the refined envelope frozen and its conditioning free ($JOINT_STEPS steps)"
-    # (init_from and envelope_from only start a run; a rerun resumes its checkpoint)
-    # shellcheck disable=SC2046,SC2086
-    python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet_joint" \
-        --set num_threads="$THREADS" --set max_steps="$JOINT_STEPS" --set warmup_steps=100 \
-        --set lr=3e-4 --set min_lr=1e-5 --set ckpt_every=100 \
-        --set "init_from=$EXP/wavenet/checkpoint.pt" \
-        --set "envelope_from=$EXP/envelope_refined/checkpoint.pt" --set freeze_envelope=true \
-        $(printf -- "--set model.%s " $SHAPE) --set model.envelope_layers="$ENVELOPE_LAYERS" \
-        $WAVENET_SET
+    say "WaveNet with the refined envelope frozen and its conditioning free"
+    CKPT=checkpoint.pt
+    # shellcheck disable=SC2086
+    python -m vocoder.train --prep "$DATA/prep" --out "$EXP/wavenet_joint" "${SHAPE[@]}" \
+        --config "$RECIPE/wavenet_joint.json" \
+        --set "train.init=all:$EXP/wavenet/checkpoint.pt,envelope:$EXP/envelope_refined/$CKPT" \
+        "${THREADS_SET[@]}" "${JOINT_STEPS_SET[@]}" $WAVENET_SET
 fi
 if run_stage export; then
     say "export $VOICE"
