@@ -15,8 +15,11 @@ Per speaker, pocketsphinx WER of each (%); ``envelope L1``: the mean absolute di
 (nats) between the predicted log-mel envelope and the recording's own, the envelope training's
 validation loss, per speaker; the RMS level (dBFS, over whole utterances) of the recordings and
 of their residuals, what the WaveNet learns to draw in μ-law classes (a quiet residual uses
-few of them). The last line is ``excitation_gap X``: the overall WER of "voice"
-minus that of "true residual", the words the sampled excitation costs.
+few of them); and the floor (dB) of the recording and of the voice: their level over the frames
+where the recording is silent (40 dB below its loudest) relative to the other frames, how far
+the sampled excitation's noise sits below the speech. The last line is ``excitation_gap X``:
+the overall WER of "voice" minus that of "true residual", the words the sampled excitation
+costs.
 
     python benchmarks/excitation_factors.py --prep data/demo/prep --speakers p225,p227,p232,p233 \\
         --utterances 6
@@ -57,6 +60,24 @@ COLUMNS = ("recording", "voice", "true envelope", "true residual")
 ENVELOPE_L1 = "envelope L1"
 RECORDING_LEVEL, RESIDUAL_LEVEL = "recording dBFS", "residual dBFS"
 EXTRA_COLUMNS = (ENVELOPE_L1, RECORDING_LEVEL, RESIDUAL_LEVEL)  # [sum, count] each
+# The level of a signal where the recording is silent, relative to where it speaks:
+# [power summed over silent frames, their count, the same over speech frames, their count].
+FLOORS = ("recording floor dB", "voice floor dB")
+SILENT_DB = 40.0  # a recording's frame this far below its loudest is silent (prepare's trim)
+
+
+def floor_powers(signal: np.ndarray, recording: np.ndarray, hop: int) -> list[float]:
+    """``signal``'s power summed over the recording's silent frames, their count, and the same
+    over its other frames (both signals have whole frames of ``hop`` samples)."""
+    frames = len(recording) // hop
+
+    def power(x: np.ndarray) -> np.ndarray:
+        return np.mean(np.square(x[:frames * hop].reshape(frames, hop), dtype=np.float64), 1)
+    reference = power(recording)
+    silent = reference < reference.max() * 10.0 ** (-SILENT_DB / 10.0)
+    own = power(signal)
+    return [float(own[silent].sum()), float(silent.sum()),
+            float(own[~silent].sum()), float((~silent).sum())]
 
 
 def own_residual(synth: Synthesizer, recording: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,6 +142,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
         if not entries:
             raise BenchmarkError(f"{speaker.id} has no test-split utterance in {corpus.directory}")
         counts[speaker.id] = {column: [0, 0] for column in COLUMNS + EXTRA_COLUMNS}
+        counts[speaker.id].update({column: [0, 0, 0, 0] for column in FLOORS})
         for k, entry in enumerate(entries):
             try:
                 recording = load_audio(corpus.directory / entry["wav"])
@@ -131,6 +153,11 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
             error, cells = envelope_error(synth, conditioning, recording)
             counts[speaker.id][ENVELOPE_L1][0] += error
             counts[speaker.id][ENVELOPE_L1][1] += cells
+            hop = synth.generator.config.hop_length
+            for column, signal in zip(FLOORS, (signals["recording"], signals["voice"])):
+                sums = floor_powers(signal, signals["recording"], hop)
+                counts[speaker.id][column] = [a + b for a, b in
+                                              zip(counts[speaker.id][column], sums)]
             length = len(signals["recording"])
             for column, signal in ((RECORDING_LEVEL, signals["recording"]),
                                    (RESIDUAL_LEVEL, own_residual(synth, signals["recording"])[1])):
@@ -146,22 +173,29 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
 
 def format_table(counts: dict[str, dict[str, list[float]]]) -> tuple[str, dict[str, float]]:
     total = {column: [0.0, 0.0] for column in COLUMNS + EXTRA_COLUMNS}
+    total.update({column: [0.0, 0.0, 0.0, 0.0] for column in FLOORS})
     lines = ["| speaker | " + " | ".join(f"{c} WER %" for c in COLUMNS) + " | "
-             + " | ".join(EXTRA_COLUMNS) + " |", "|---" * (len(COLUMNS) + 4) + "|"]
+             + " | ".join(EXTRA_COLUMNS + FLOORS) + " |",
+             "|---" * (len(COLUMNS) + len(EXTRA_COLUMNS) + len(FLOORS) + 1) + "|"]
+
+    def decibels(value: float) -> float:
+        return 10.0 * float(np.log10(max(value, 1e-20)))
 
     def cells(row: dict[str, list[float]]) -> str:
         wers = [f"{100.0 * e / w:.1f}" for e, w in (row[c] for c in COLUMNS)]
-        levels = [f"{10.0 * np.log10(max(row[c][0] / row[c][1], 1e-20)):.1f}"
+        levels = [f"{decibels(row[c][0] / row[c][1]):.1f}"
                   for c in (RECORDING_LEVEL, RESIDUAL_LEVEL)]
-        return " | ".join(wers + [f"{row[ENVELOPE_L1][0] / row[ENVELOPE_L1][1]:.3f}"] + levels)
+        floors = [f"{decibels(row[c][0] / max(row[c][1], 1)) - decibels(row[c][2] / row[c][3]):.1f}"
+                  for c in FLOORS]
+        return " | ".join(wers + [f"{row[ENVELOPE_L1][0] / row[ENVELOPE_L1][1]:.3f}"] + levels
+                          + floors)
 
     for speaker, row in counts.items():
         lines.append(f"| {speaker} | {cells(row)} |")
         for column in total:
-            total[column][0] += row.get(column, [0, 0])[0]
-            total[column][1] += row.get(column, [0, 0])[1]
+            total[column] = [a + b for a, b in zip(total[column], row[column])]
     lines.append(f"| all | {cells(total)} |")
-    overall = {c: 100.0 * e / w for c, (e, w) in total.items() if c in COLUMNS}
+    overall = {c: 100.0 * total[c][0] / total[c][1] for c in COLUMNS}
     return "\n".join(lines), overall
 
 

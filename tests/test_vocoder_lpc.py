@@ -455,10 +455,22 @@ def test_the_excitation_factors_benchmark_swaps_one_half_at_a_time(excitation_vo
     assert values[4] == pytest.approx(error / cells, abs=5e-4) and values[4] > 0
     # then the levels: the residual under the recording's own filters is below the recording
     assert values[6] < values[5] < 0
+    assert values[7] < 0 and np.isfinite(values[8])  # the floors: silence below speech
     # a waveform voice has no excitation to swap
     assert factors_main(["--voice", str(tiny_voice), "--prep", str(tiny_prepared),
                          "--utterances", "1"]) == 2
     assert "excitation voice" in capsys.readouterr().err
+
+
+def test_a_floor_is_the_level_where_the_recording_is_silent():
+    from benchmarks.excitation_factors import floor_powers
+
+    recording = np.concatenate([np.zeros(160), np.full(320, 0.5), np.full(160, 1e-3)])
+    noisy = recording + 0.01  # a constant floor of 0.01 everywhere
+    silent_sum, silent, speech_sum, speech = floor_powers(noisy, recording, hop=80)
+    assert (silent, speech) == (4, 4)  # frames: 2 of zeros, 4 of speech, 2 of 1e-3
+    assert silent_sum == pytest.approx(2 * 1e-4 + 2 * (0.011 ** 2))
+    assert speech_sum == pytest.approx(4 * 0.51 ** 2)
 
 
 def test_the_envelope_timbre_benchmark_measures_every_flite_voice(excitation_voice,
