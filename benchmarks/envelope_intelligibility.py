@@ -73,7 +73,7 @@ def envelope_speech(synth: Synthesizer, text: str, speaker: int, seed: int) -> n
     pieces = []
     for utterance in synth.phonemize(text):
         plan = synth.plan(utterance, speaker)
-        envelope = generator.envelope(plan.conditioning)  # (bands, F)
+        envelope = generator.envelope(plan.conditioning, speaker=speaker)  # (bands, F)
         pieces.append(excited(envelope, plan.f0_hz, plan.voiced, config, rng))
     return normalized(np.concatenate(pieces))
 

@@ -65,6 +65,25 @@ def tiny_voice(tiny_prepared, tmp_path_factory) -> Path:
     return export_voice(tiny_prepared, prosody_exp, wavenet_exp, root / "voice", name="tiny")
 
 
+@pytest.fixture(scope="session")
+def tiny_excitation_voice(tiny_prepared, tiny_voice, tmp_path_factory) -> Path:
+    """``tiny_voice``'s prosody models with a tiny WaveNet in excitation mode (LPC order 12)."""
+    from tts.voice import export_voice
+    from vocoder.model import WaveNetConfig
+    from vocoder.train import WaveNetTrainConfig, train
+
+    root = tmp_path_factory.mktemp("tiny_excitation_voice")
+    train(WaveNetTrainConfig(prep_dir=str(tiny_prepared), out_dir=str(root / "wavenet"),
+                             batch_size=2, window_frames=8, max_steps=2, warmup_steps=1,
+                             eval_every=2, ckpt_every=2, log_every=1, val_windows=2,
+                             num_threads=1),
+          WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
+                        skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4,
+                        lpc_order=12, mel_bands=20))
+    return export_voice(tiny_prepared, tiny_voice.parent / "prosody", root / "wavenet",
+                        root / "voice", name="tiny-excitation")
+
+
 @pytest.fixture
 def umask_022():
     """Run the test under umask 022 (what most systems use), whatever the session's is."""

@@ -87,6 +87,44 @@ def test_adapted_voice_has_the_new_speaker_and_the_old_ones_unchanged(
                for m in old_medians), (new_median, data_median, old_medians)
 
 
+def test_an_excitation_voice_gets_an_envelope_head_fitted_to_the_new_speaker(
+        tiny_excitation_voice: Path, new_speaker_data: Path, tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    from tts.synthesizer import Synthesizer
+
+    output = tmp_path / "voice"
+    adapt(AdaptConfig(data=new_speaker_data, speaker="kim", output=output,
+                      voice=tiny_excitation_voice, **small(wavenet_steps=2)))
+    base, spec = read_voice(tiny_excitation_voice), read_voice(output)
+    assert not base.models["wavenet"].speaker_envelopes and spec.models["wavenet"].speaker_envelopes
+    shared = load_file(str(base.weights_path("wavenet")))
+    heads = load_file(str(spec.weights_path("wavenet")))
+    assert "mel_head.weight" not in heads
+    weights, biases = heads["speaker_mel_head.weight"], heads["speaker_mel_head.bias"]
+    assert weights.shape == (len(base.speakers) + 1, *shared["mel_head.weight"].shape[:2])
+    for row in range(len(base.speakers)):  # the old speakers keep the shared head, bit for bit
+        np.testing.assert_array_equal(weights[row], shared["mel_head.weight"][:, :, 0])
+        np.testing.assert_array_equal(biases[row], shared["mel_head.bias"])
+    assert not np.allclose(weights[-1], weights[0], atol=1e-3)
+    # Fitted on the other recordings, the new head predicts a held-out one's log-mel better.
+    report = json.loads((tmp_path / "voice.work" / STATE_JSON).read_text())["envelope"]
+    assert report["fitted_l1"] < 0.9 * report["base_l1"], report
+
+    before, after = Synthesizer(base, threads=1), Synthesizer(spec, threads=1)
+    for speaker in before.speakers:
+        np.testing.assert_array_equal(before.synthesize(TEXT, speaker, seed=3),
+                                      after.synthesize(TEXT, speaker, seed=3))
+    streamed = np.concatenate(list(after.stream(TEXT, "kim", seed=3, chunk_seconds=0.05)))
+    np.testing.assert_array_equal(streamed, after.synthesize(TEXT, "kim", seed=3))
+    # A voice adapted once can be adapted again: one more row in every table.
+    again = adapt(AdaptConfig(data=new_speaker_data, speaker="kim2", output=tmp_path / "again",
+                              voice=output, **small(wavenet_steps=1)))
+    grown = load_file(str(read_voice(again).weights_path("wavenet")))
+    assert grown["speaker_mel_head.weight"].shape[0] == len(base.speakers) + 2
+    np.testing.assert_array_equal(grown["speaker_mel_head.weight"][:-1], weights)
+
+
 def test_adapting_resumes_from_its_work_directory(tiny_voice: Path, new_speaker_data: Path,
                                                   tmp_path: Path, caplog) -> None:
     output = tmp_path / "voice"

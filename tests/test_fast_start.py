@@ -193,7 +193,8 @@ def torch_prepared(model: WaveNet, features: np.ndarray, speaker: int,
         projections = torch.einsum("lgh,hf->flg", cond_weight, hidden[0]).numpy()
         filters = None
         if config.lpc_order:
-            envelope = model.envelope(inputs, hidden)[0].double().numpy()
+            envelope = model.envelope(inputs, hidden, torch.tensor([speaker]))
+            envelope = envelope[0].double().numpy()
             filters = mel_to_lpc(envelope, generator.mel_basis, config.lpc_order,
                                  config.sample_rate)[None]
     layer_bias = (generator.gate_bias + generator.speaker_gate_bias[speaker])[None]
@@ -204,7 +205,8 @@ def torch_prepared(model: WaveNet, features: np.ndarray, speaker: int,
 
 @pytest.mark.parametrize("overrides", [
     dict(upsample="repeat"), dict(upsample="transposed"), dict(envelope_layers=3),
-    dict(lpc_order=0, cond_layers=0), dict(cond_kernel=5, cond_layers=3, envelope_layers=4)])
+    dict(lpc_order=0, cond_layers=0), dict(cond_kernel=5, cond_layers=3, envelope_layers=4),
+    dict(speaker_envelopes=True), dict(speaker_envelopes=True, envelope_layers=2)])
 def test_numpy_frame_rate_half_equals_the_torch_model(overrides):
     model = random_wavenet(seed=len(str(overrides)), **overrides)
     config = model.config
@@ -232,9 +234,9 @@ def test_numpy_frame_rate_half_equals_the_torch_model(overrides):
         np.testing.assert_array_equal(prepared.layer_bias, reference.layer_bias)
         if config.lpc_order:
             with torch.no_grad():
-                envelope = model.envelope(inputs)[0].double().numpy()
-            np.testing.assert_allclose(generator.envelope(features), envelope, rtol=1e-5,
-                                       atol=1e-5)
+                envelope = model.envelope(inputs, speaker=torch.tensor([1]))[0].double().numpy()
+            np.testing.assert_allclose(generator.envelope(features, speaker=1), envelope,
+                                       rtol=1e-5, atol=1e-5)
             np.testing.assert_allclose(prepared.filters, reference.filters, rtol=1e-4,
                                        atol=1e-4)
         # The sample loop's logits from either preparation. The audio itself is not compared:
@@ -271,7 +273,7 @@ def test_generator_from_tensors_and_from_a_saved_model_give_the_same_audio(tmp_p
 
 @pytest.mark.parametrize("overrides", [
     dict(), dict(upsample="transposed", num_speakers=0), dict(lpc_order=0),
-    dict(envelope_layers=3), dict(cond_channels=0, lpc_order=0)])
+    dict(envelope_layers=3), dict(cond_channels=0, lpc_order=0), dict(speaker_envelopes=True)])
 def test_wavenet_tensor_shapes_are_the_torch_models(overrides):
     config = WaveNetConfig(**{**dict(layers=4, stacks=2, residual_channels=8, gate_channels=12,
                                      skip_channels=10, hop_length=10, cond_channels=5,
@@ -279,6 +281,20 @@ def test_wavenet_tensor_shapes_are_the_torch_models(overrides):
                                      lpc_order=6, mel_bands=8, mel_fft=32), **overrides})
     expected = {name: tuple(t.shape) for name, t in WaveNet(config).state_dict().items()}
     assert wavenet_tensor_shapes(config) == expected
+
+
+def test_speaker_envelopes_need_excitation_mode_and_speakers():
+    for values in (dict(lpc_order=0, num_speakers=2), dict(lpc_order=6, num_speakers=0)):
+        with pytest.raises(ValueError, match="speaker_envelopes needs excitation mode"):
+            WaveNetConfig(cond_channels=5, speaker_envelopes=True, **values)
+    generator = Generator.from_tensors(*_config_and_tensors(random_wavenet(
+        speaker_envelopes=True)))
+    with pytest.raises(ValueError, match="envelope head per speaker"):
+        generator.envelope(np.zeros((3, 5), np.float32))
+
+
+def _config_and_tensors(model: WaveNet):
+    return model.config, {k: v.numpy() for k, v in model.state_dict().items()}
 
 
 def test_mismatched_wavenet_tensors_are_a_clear_error():

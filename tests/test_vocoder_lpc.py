@@ -245,20 +245,8 @@ def test_envelope_pretraining_of_a_waveform_model_is_a_clear_error(corpus, tmp_p
 
 
 @pytest.fixture(scope="module")
-def excitation_voice(tiny_prepared, tiny_voice, tmp_path_factory):
-    from tts.voice import export_voice
-    from vocoder.train import WaveNetTrainConfig
-
-    root = tmp_path_factory.mktemp("excitation_voice")
-    train(WaveNetTrainConfig(prep_dir=str(tiny_prepared), out_dir=str(root / "wavenet"),
-                             batch_size=2, window_frames=8, max_steps=2, warmup_steps=1,
-                             eval_every=2, ckpt_every=2, log_every=1, val_windows=2,
-                             num_threads=1),
-          WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=16,
-                        skip_channels=16, cond_hidden=16, cond_layers=1, speaker_dim=4,
-                        lpc_order=12, mel_bands=20))
-    return export_voice(tiny_prepared, tiny_voice.parent / "prosody", root / "wavenet",
-                        root / "voice", name="tiny-excitation")
+def excitation_voice(tiny_excitation_voice):
+    return tiny_excitation_voice
 
 
 def test_an_excitation_voice_speaks_through_the_synthesizer(excitation_voice):

@@ -88,6 +88,7 @@ JSON_CASES = [
     ("models.wavenet.lpc_order", 10**6, "must be between"),
     ("models.wavenet.residual_channels", 2**40, "must be between"),
     ("models.wavenet.cond_kernel", 4, "must be odd"),
+    ("models.wavenet.speaker_envelopes", 1, "must be true or false"),
     ("models.pitch.kernel", 2.5, "must be an integer"),
     ("models.duration.hidden", True, "must be a number"),
     ("synthesis.sentence_pause_s", -1, "must be between"),
@@ -274,7 +275,7 @@ def test_every_model_config_field_is_bounded_in_the_schema():
         fields = {f.name for f in dataclasses.fields(config)} - stored_once
         spec = MODEL_SPECS[kind]
         assert {f.name for f in dataclasses.fields(spec)} == fields, kind
-        assert all("bound" in f.metadata or "choices" in f.metadata
+        assert all("bound" in f.metadata or "choices" in f.metadata or "flag" in f.metadata
                    for f in dataclasses.fields(spec)), kind
 
 

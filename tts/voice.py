@@ -123,6 +123,10 @@ def _choice(*choices: str, default: Any = dataclasses.MISSING) -> Any:
     return field(default=default, metadata={"choices": choices})
 
 
+def _flag(default: bool = False) -> Any:
+    return field(default=default, metadata={"flag": True})
+
+
 def _text(max_chars: int = 256, default: Any = dataclasses.MISSING) -> Any:
     return field(default=default, metadata={"text": max_chars})
 
@@ -232,6 +236,7 @@ class WaveNetSpec:
     mel_bands: int = _number(0, 512)
     mel_fft: int = _number(0, 8192)
     envelope_layers: int = _number(0, 64)
+    speaker_envelopes: bool = _flag()  # an envelope head per speaker (tts adapt writes it)
 
 
 def bundled_voice_dir() -> Path:
@@ -272,6 +277,10 @@ def _parse(cls: type, raw: Any, path: Path, where: str, **derived: Any) -> Any:
             values[name] = None
         elif "bound" in meta:
             values[name] = meta["bound"].check(value, path, at)
+        elif "flag" in meta:
+            if not isinstance(value, bool):
+                _fail(path, at, f"must be true or false, got {_shown(value)}")
+            values[name] = value
         elif "choices" in meta:
             if value not in meta["choices"]:
                 _fail(path, at, f"must be one of {', '.join(meta['choices'])}, got "
@@ -300,6 +309,9 @@ def _check_model_relations(models: dict[str, Any], path: Path) -> None:
     if wavenet.envelope_layers and not wavenet.lpc_order:
         _fail(path, "models.wavenet.envelope_layers", "is for excitation mode only "
                                                       "(lpc_order > 0)")
+    if wavenet.speaker_envelopes and not wavenet.lpc_order:
+        _fail(path, "models.wavenet.speaker_envelopes", "is for excitation mode only "
+                                                        "(lpc_order > 0)")
 
 
 def _check_compatible(spec: "VoiceSpec", path: Path) -> None:

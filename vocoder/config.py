@@ -45,6 +45,11 @@ class WaveNetConfig:
     # blocks (cond_hidden wide), so that it can go on learning without changing the features
     # the WaveNet was trained on. 0: the envelope head reads the conditioning network.
     envelope_layers: int = 0
+    # Excitation mode with speakers: one envelope head per speaker (``speaker_mel_head``, a
+    # (num_speakers, mel_bands, cond_hidden) table) instead of one for all. The envelope network
+    # sees no speaker, so a speaker added to a voice (``tts adapt``) gets its own formants this
+    # way, its head fitted to its recordings, while the other rows keep the shared head's values.
+    speaker_envelopes: bool = False
 
     def __post_init__(self) -> None:
         if self.output_channels is None:
@@ -85,6 +90,12 @@ class WaveNetConfig:
         if self.envelope_layers and not self.lpc_order:
             raise VocoderError("WaveNetConfig.envelope_layers is for excitation mode only: set "
                                "lpc_order > 0 or envelope_layers = 0")
+        if not isinstance(self.speaker_envelopes, bool):
+            raise VocoderError("WaveNetConfig.speaker_envelopes must be true or false, got "
+                               f"{self.speaker_envelopes!r}")
+        if self.speaker_envelopes and not (self.lpc_order and self.num_speakers):
+            raise VocoderError("WaveNetConfig.speaker_envelopes needs excitation mode and a "
+                               "speaker table (lpc_order > 0, num_speakers > 0)")
         if self.upsample not in UPSAMPLE_MODES:
             raise VocoderError(
                 f"WaveNetConfig.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "

@@ -508,9 +508,14 @@ class Generator:
                                if config.lpc_order and config.envelope_layers else None)
         # The frame-rate half computes in float32, on one BLAS thread (frame_block), so its
         # results do not depend on the machine's thread count (see tts_common.numpy_nn).
-        if config.lpc_order:
-            self.mel_head_weight = weight("mel_head.weight")[:, :, 0].astype(np.float32)  # (M, H)
-            self.mel_head_bias = weight("mel_head.bias").astype(np.float32)  # (bands,)
+        # The envelope head(s): one row per speaker with speaker_envelopes, else one shared.
+        if config.speaker_envelopes:
+            self.mel_head_weight = weight("speaker_mel_head.weight").astype(np.float32)  # (N, M, H)
+            self.mel_head_bias = weight("speaker_mel_head.bias").astype(np.float32)  # (N, M)
+        elif config.lpc_order:
+            self.mel_head_weight = weight("mel_head.weight")[None, :, :, 0].astype(
+                np.float32)  # (1, M, H)
+            self.mel_head_bias = weight("mel_head.bias")[None].astype(np.float32)  # (1, M)
         if config.cond_channels:
             self.cond_weight = np.stack([weight(f"layers.{i}.cond_proj.weight")[:, :, 0]
                                          for i in range(L)])  # (L, G, H)
@@ -541,19 +546,33 @@ class Generator:
             return _conv_stack_forward(self.conditioning_convs, _feature_list(
                 [features], self.config.cond_channels)[0])
 
-    def envelope(self, features: np.ndarray, hidden: np.ndarray | None = None) -> np.ndarray:
-        """Excitation mode: frame features (F, C) → predicted log-mel (bands, F) float64, what
-        ``WaveNet.envelope`` computes. ``hidden``: ``conditioning_hidden(features)`` if known."""
+    def envelope_hidden(self, features: np.ndarray, hidden: np.ndarray | None = None
+                        ) -> np.ndarray:
+        """Excitation mode: frame features (F, C) → what the envelope head reads, (F, H)
+        float32: the envelope network's output, or the conditioning's (``hidden`` if known)."""
         if not self.config.lpc_order:
             raise VocoderError("this vocoder models the waveform (lpc_order=0): it has no "
                                "envelope head")
-        with single_threaded_blas():
-            if self.envelope_convs is not None:
-                hidden = _conv_stack_forward(self.envelope_convs, _feature_list(
+        if self.envelope_convs is not None:
+            with single_threaded_blas():
+                return _conv_stack_forward(self.envelope_convs, _feature_list(
                     [features], self.config.cond_channels)[0])
-            elif hidden is None:
-                hidden = self.conditioning_hidden(features)
-            mel = hidden @ self.mel_head_weight.T + self.mel_head_bias  # (F, bands) float32
+        return self.conditioning_hidden(features) if hidden is None else hidden
+
+    def envelope(self, features: np.ndarray, hidden: np.ndarray | None = None,
+                 speaker: int | None = None) -> np.ndarray:
+        """Excitation mode: frame features (F, C) → predicted log-mel (bands, F) float64, what
+        ``WaveNet.envelope`` computes. ``hidden``: ``conditioning_hidden(features)`` if known;
+        ``speaker``: the speaker index, needed with ``speaker_envelopes``."""
+        hidden = self.envelope_hidden(features, hidden)
+        row = 0
+        if self.config.speaker_envelopes:
+            if speaker is None:
+                raise VocoderError("this vocoder has an envelope head per speaker: give the "
+                                   "speaker index")
+            row = int(self._speaker_ids(speaker, 1)[0])
+        with single_threaded_blas():
+            mel = hidden @ self.mel_head_weight[row].T + self.mel_head_bias[row]  # (F, bands)
         return np.ascontiguousarray(mel.T, np.float64)  # (bands, F), as mel_to_lpc computes
 
     # -- preparation -----------------------------------------------------------------------
@@ -605,7 +624,8 @@ class Generator:
             filters[:, :, 0] = 1.0  # the identity filter where there are no frames
         for b, utterance in enumerate(utterances):
             for start, end in frame_blocks(len(utterance)):
-                projections, block_filters = self.frame_block(utterance, start, end)
+                projections, block_filters = self.frame_block(
+                    utterance, start, end, None if speaker_ids is None else speaker_ids[b])
                 frame_projections[b, start:end] = projections
                 if filters is not None:
                     filters[b, start:end] = block_filters
@@ -618,8 +638,8 @@ class Generator:
             return sum(taps.shape[0] // 2 for taps, _ in convs) if convs else 0
         return max(reach(self.conditioning_convs), reach(self.envelope_convs))
 
-    def frame_block(self, features: np.ndarray, start: int, end: int
-                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    def frame_block(self, features: np.ndarray, start: int, end: int,
+                    speaker: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Frames [start, end) of one utterance's (F, C) features → their gate projections
         (n, L, G) float32 and, in excitation mode, synthesis filters (n, order + 1) float64.
 
@@ -639,7 +659,7 @@ class Generator:
                 end - start, config.layers, config.gate_channels)  # (n, L, G) float32
         if not config.lpc_order:
             return projections, None
-        envelope = self.envelope(window, hidden)[:, inside]  # (bands, n)
+        envelope = self.envelope(window, hidden, speaker)[:, inside]  # (bands, n)
         return projections, mel_to_lpc(envelope, self.mel_basis, config.lpc_order,
                                        config.sample_rate)
 

@@ -153,11 +153,14 @@ def wavenet_tensor_shapes(config: WaveNetConfig) -> dict[str, tuple[int, ...]]:
     shapes["head_hidden.bias"] = (O,)
     shapes["head_out.weight"] = (Q, O, 1)
     shapes["head_out.bias"] = (Q,)
-    if config.lpc_order:
+    if config.speaker_envelopes:
+        shapes["speaker_mel_head.weight"] = (config.num_speakers, config.mel_bands, H)
+        shapes["speaker_mel_head.bias"] = (config.num_speakers, config.mel_bands)
+    elif config.lpc_order:
         shapes["mel_head.weight"] = (config.mel_bands, H, 1)
         shapes["mel_head.bias"] = (config.mel_bands,)
-        if config.envelope_layers:
-            conditioning_network("envelope_network", config.envelope_layers)
+    if config.lpc_order and config.envelope_layers:
+        conditioning_network("envelope_network", config.envelope_layers)
     return shapes
 
 

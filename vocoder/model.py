@@ -157,6 +157,23 @@ class Upsampler(nn.Module):
         return samples.reshape(batch, channels, kept * self.hop_length)  # (B, C, T)
 
 
+class SpeakerMelHead(nn.Module):
+    """One envelope head per speaker (``WaveNetConfig.speaker_envelopes``): hidden frames
+    (B, H, T) of speaker (B,) → log-mel (B, bands, T), each row a ``mel_head`` of its own."""
+
+    def __init__(self, config: WaveNetConfig):
+        super().__init__()
+        shared = nn.Conv1d(config.cond_hidden, config.mel_bands, 1)  # the same initialization
+        self.weight = nn.Parameter(shared.weight.detach()[:, :, 0].expand(
+            config.num_speakers, -1, -1).clone())  # (N, bands, H)
+        self.bias = nn.Parameter(shared.bias.detach().expand(
+            config.num_speakers, -1).clone())  # (N, bands)
+
+    def forward(self, hidden: torch.Tensor, speaker: torch.Tensor) -> torch.Tensor:
+        return (torch.einsum("bmh,bht->bmt", self.weight[speaker], hidden)
+                + self.bias[speaker].unsqueeze(2))  # (B, bands, T)
+
+
 class ResidualLayer(nn.Module):
     def __init__(self, config: WaveNetConfig, dilation: int, has_residual: bool):
         super().__init__()
@@ -218,7 +235,8 @@ class WaveNet(nn.Module):
         self.head_out = nn.Conv1d(config.output_channels, config.quantization_channels, 1)
         # Excitation mode: the envelope the LPC filters come from, predicted at frame rate.
         self.mel_head = (nn.Conv1d(config.cond_hidden, config.mel_bands, 1)
-                         if config.lpc_order else None)
+                         if config.lpc_order and not config.speaker_envelopes else None)
+        self.speaker_mel_head = SpeakerMelHead(config) if config.speaker_envelopes else None
         self.envelope_network = (ConditioningNetwork(config, config.envelope_layers)
                                  if config.lpc_order and config.envelope_layers else None)
 
@@ -230,17 +248,22 @@ class WaveNet(nn.Module):
         self._check_features(features)
         return self.conditioning_network(features)
 
-    def envelope(self, features: torch.Tensor, hidden: torch.Tensor | None = None
-                 ) -> torch.Tensor:
+    def envelope(self, features: torch.Tensor, hidden: torch.Tensor | None = None,
+                 speaker: torch.Tensor | None = None) -> torch.Tensor:
         """Excitation mode: frame features (B, T_frames, C) → predicted log-mel (B, bands, T).
-        ``hidden``: ``conditioning(features)`` if already computed (the head may read it)."""
-        if self.mel_head is None:
+        ``hidden``: ``conditioning(features)`` if already computed (the head may read it);
+        ``speaker`` (B,): needed with ``speaker_envelopes``, ignored without."""
+        if not self.config.lpc_order:
             raise VocoderError("this WaveNet models the waveform (lpc_order=0): it has no "
                                "envelope head")
         if self.envelope_network is not None:
             self._check_features(features)
-            return self.mel_head(self.envelope_network(features))
-        return self.mel_head(self.conditioning(features) if hidden is None else hidden)
+            hidden = self.envelope_network(features)
+        elif hidden is None:
+            hidden = self.conditioning(features)  # (B, H, T)
+        if self.speaker_mel_head is not None:
+            return self.speaker_mel_head(hidden, self._checked_speaker(speaker, len(hidden)))
+        return self.mel_head(hidden)
 
     def upsampled_conditioning(self, features: torch.Tensor) -> torch.Tensor:
         """Frame features (B, T_frames, C) → sample-rate conditioning (B, cond_hidden, T)."""

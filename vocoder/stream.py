@@ -55,6 +55,7 @@ class _Job:
 
     number: int
     features: np.ndarray  # (F, C) float32 conditioning, 0 frames without local conditioning
+    speaker: int | None
     layer_bias: np.ndarray  # (1, L, G)
     num_samples: int
     state: GenerationState  # batch of 1; the group's copy is the live one while it runs
@@ -201,7 +202,7 @@ class StreamingGenerator:
             filters = np.zeros((max(len(features), 1), config.lpc_order + 1))
             filters[:, 0] = 1.0  # the identity filter where there are no frames
             synthesis = SynthesisFilter(filters, config.hop_length)
-        job = _Job(next(self._numbers), features, prepared.layer_bias, int(num_samples),
+        job = _Job(next(self._numbers), features, speaker, prepared.layer_bias, int(num_samples),
                    generator.init_state(1, [seed]), float(temperature),
                    np.zeros((ring_frames, config.layers, config.gate_channels), np.float32),
                    filters, synthesis, frame_blocks(len(features)))
@@ -222,7 +223,8 @@ class StreamingGenerator:
 
     def _compute_block(self, job: _Job) -> None:
         start, end = job.blocks.pop(0)
-        projections, filters = self.generator.frame_block(job.features, start, end)
+        projections, filters = self.generator.frame_block(job.features, start, end,
+                                                          job.speaker)
         job.ring[np.arange(start, end) % len(job.ring)] = projections
         if filters is not None:
             job.filters[start:end] = filters

@@ -232,7 +232,7 @@ class TrainingModel(nn.Module):
         window = slice(context, features.shape[1] - context)
         mel = None
         if wavenet.config.lpc_order:
-            mel = wavenet.envelope(features, hidden)[:, :, window]
+            mel = wavenet.envelope(features, hidden, speaker)[:, :, window]
         elif self.mel_head is not None:
             mel = self.mel_head(hidden[:, :, window])  # (B, bands, W)
         return logits, mel
