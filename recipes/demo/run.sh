@@ -58,12 +58,14 @@ if run_stage corpus; then
     python -m recipes.demo.make_corpus "$DATA/vctk" --jobs "$JOBS"
 fi
 if run_stage prepare; then
+    # The corpus is flite's: its phone durations are flite's own phone times (--labels flite,
+    # see recipes/demo/relabel.py), forced alignment only where they cannot be mapped.
     say "prepare $DATA/vctk into $DATA/prep"
-    python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS"
+    python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS" --labels flite
 fi
 if run_stage relabel; then
-    # The corpus is flite's: its true phone times replace the forced alignment (see relabel.py),
-    # and the features and conditioning built from the durations are rebuilt.
+    # A corpus prepared with forced alignment (before --labels flite): flite's phone times
+    # replace it, and the features and conditioning built from the durations are rebuilt.
     say "relabel $DATA/prep with flite's phone times"
     python -m recipes.demo.relabel "$DATA/prep" --jobs "$JOBS"
     python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS" --stage 4
