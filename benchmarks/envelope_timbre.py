@@ -13,6 +13,9 @@ the DTW path (``tts.evaluation.dtw_path``); silence at the ends is trimmed first
     predicted ↔ X   the predicted envelope against voice X's rendering (X = the speaker's own
                     voice: its recording)
     recording ↔ X   the recording against X's rendering: how far apart the timbres are
+    last 0.5 s      the predicted envelope against the recording (same timing, frame by frame)
+                    over the last half second of speech, and over the rest: where the pitch
+                    falls at the end of a sentence, a speaker-blind envelope may drift further
 
 A predicted envelope nearer another voice than its own speaker's recording is the majority
 timbre of that pitch range leaking into a speaker the envelope cannot tell apart.
@@ -45,7 +48,7 @@ from benchmarks.intelligibility import (  # noqa: E402
     short_source,
     teacher_args,
 )
-from frontend.audio import AudioError, load_audio, trim_silence  # noqa: E402
+from frontend.audio import SAMPLE_RATE, AudioError, load_audio, trim_silence  # noqa: E402
 from recipes.demo.flite import FliteError, render  # noqa: E402
 from tts.evaluation import dtw_path  # noqa: E402
 from tts.synthesizer import SynthesisError, Synthesizer  # noqa: E402
@@ -54,6 +57,8 @@ from vocoder.lpc import log_mel  # noqa: E402
 
 PROG = "envelope_timbre"
 FLITE_VOICES = ("slt", "awb", "rms", "kal16")
+END_SECONDS = 0.5  # "the end of the sentence": its last half second of speech
+END, REST = "predicted ↔ recording, last 0.5 s", "predicted ↔ recording, the rest"
 
 
 def with_voice(flite_args: list[str], voice: str) -> list[str]:
@@ -74,6 +79,12 @@ def shape(log_mel_frames: np.ndarray) -> np.ndarray:
     """(bands, F) log-mel → (F, bands) with each frame's mean removed: spectral shape only."""
     frames = np.asarray(log_mel_frames, np.float64).T
     return frames - frames.mean(axis=1, keepdims=True)
+
+
+def split_end(frame_errors: np.ndarray, hop: int) -> tuple[float, float]:
+    """Mean of per-frame errors over the last ``END_SECONDS`` of speech, and over the rest."""
+    last = max(1, min(len(frame_errors) - 1, int(round(END_SECONDS * SAMPLE_RATE / hop))))
+    return float(frame_errors[-last:].mean()), float(frame_errors[:-last].mean())
 
 
 def speech_frames(audio: np.ndarray, hop: int) -> slice:
@@ -128,6 +139,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[float]]], di
             inside = speech_frames(recording, hop)
             predicted_shape = shape(predicted[:, inside])
             recorded_shape = shape(recorded[:, inside])
+            # The same timing: frame by frame, the end of the speech apart from the rest.
+            end, rest = split_end(np.abs(predicted_shape - recorded_shape).mean(axis=1), hop)
+            row.setdefault(END, []).append(end)
+            row.setdefault(REST, []).append(rest)
             for voice in FLITE_VOICES:
                 if voice == voice_of(flite_args):
                     other = recorded_shape
@@ -143,14 +158,15 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[float]]], di
 
 def format_table(results: dict[str, dict[str, list[float]]], sources: dict[str, str]) -> str:
     lines = ["| speaker | source | " + " | ".join(f"predicted ↔ {v}" for v in FLITE_VOICES)
-             + " | " + " | ".join(f"recording ↔ {v}" for v in FLITE_VOICES) + " |",
-             "|---|---|" + "---|" * (2 * len(FLITE_VOICES))]
+             + " | " + " | ".join(f"recording ↔ {v}" for v in FLITE_VOICES)
+             + f" | {END} | {REST} |", "|---|---|" + "---|" * (2 * len(FLITE_VOICES) + 2)]
     for speaker, row in results.items():
         cells = []
         for kind in ("predicted", "recording"):
             for voice in FLITE_VOICES:
                 values = row.get(f"{kind} ↔ {voice}")
                 cells.append("(own)" if values is None else f"{np.mean(values):.3f}")
+        cells += [f"{np.mean(row[END]):.3f}", f"{np.mean(row[REST]):.3f}"]
         lines.append(f"| {speaker} | {sources[speaker]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

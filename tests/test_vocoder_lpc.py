@@ -472,3 +472,4 @@ def test_the_envelope_timbre_benchmark_measures_every_flite_voice(excitation_voi
     assert cells[:2] == ["p225", "slt f0=175 dur=1"]
     predicted, recording = cells[2:6], cells[6:10]  # slt, awb, rms, kal16
     assert recording[0] == "(own)" and all(float(v) > 0 for v in predicted + recording[1:])
+    assert all(float(v) > 0 for v in cells[10:12])  # against the recording: the end, the rest
