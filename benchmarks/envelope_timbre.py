@@ -2,7 +2,8 @@
 flite voice's at the same pitch?
 
 The envelope network reads the frame features (phonemes, timing, F0) and no speaker identity,
-so two speakers at one pitch get one envelope. This benchmark takes test-split utterances of a
+so two speakers at one pitch get one envelope (unless the voice has ``speaker_envelopes``, a
+head per speaker on the same network). This benchmark takes test-split utterances of a
 prepared demo corpus, predicts their envelope from the ground-truth conditioning (as copy
 synthesis does), and measures its distance from the recording and from the same sentence
 rendered by every flite voice (slt, awb, rms, kal16) with the speaker's own pitch and rate
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[float]]], di
             except AudioError as exc:
                 raise BenchmarkError(str(exc)) from None
             conditioning = copy_conditioning(synth, corpus, entry)
-            predicted = generator.envelope(conditioning)  # (bands, F), one head for all
+            predicted = generator.envelope(conditioning, speaker=speaker.index)  # (bands, F)
             recorded = log_mel_of(recording, basis, hop)[:, :predicted.shape[1]]
             inside = speech_frames(recording, hop)
             predicted_shape = shape(predicted[:, inside])

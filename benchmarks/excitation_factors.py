@@ -115,12 +115,12 @@ def variants(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
     return {k: np.clip(np.asarray(v, np.float32), -1.0, 1.0) for k, v in signals.items()}
 
 
-def envelope_error(synth: Synthesizer, conditioning: np.ndarray,
+def envelope_error(synth: Synthesizer, conditioning: np.ndarray, speaker_index: int,
                    recording: np.ndarray) -> tuple[float, int]:
     """Sum over frames and bands of |predicted log-mel − the recording's|, and the count."""
     generator = synth.generator
     hop = generator.config.hop_length
-    predicted = generator.envelope(conditioning)  # (bands, F), one head for all speakers
+    predicted = generator.envelope(conditioning, speaker=speaker_index)  # (bands, F)
     frames = predicted.shape[1]
     own = log_mel(np.pad(recording, (0, max(0, frames * hop - len(recording))))[:frames * hop],
                   generator.mel_basis, hop)  # (bands, F)
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
                 raise BenchmarkError(str(exc)) from None
             conditioning = copy_conditioning(synth, corpus, entry)
             signals = variants(synth, conditioning, speaker.index, recording, args.seed + k)
-            error, cells = envelope_error(synth, conditioning, recording)
+            error, cells = envelope_error(synth, conditioning, speaker.index, recording)
             counts[speaker.id][ENVELOPE_L1][0] += error
             counts[speaker.id][ENVELOPE_L1][1] += cells
             hop = synth.generator.config.hop_length

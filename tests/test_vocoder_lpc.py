@@ -438,7 +438,7 @@ def test_the_excitation_factors_benchmark_swaps_one_half_at_a_time(excitation_vo
     values = [float(v) for v in lines[-2].split("|")[2:-1]]
     assert lines[-1] == f"excitation_gap {values[1] - values[3]:.1f}"
     # the last column: the predicted envelope's mean |log-mel error| over every frame and band
-    error, cells = envelope_error(synth, conditioning, recording)
+    error, cells = envelope_error(synth, conditioning, 0, recording)
     assert cells == synth.generator.mel_basis.shape[0] * len(conditioning)
     assert values[4] == pytest.approx(error / cells, abs=5e-4) and values[4] > 0
     # then the levels: the residual under the recording's own filters is below the recording
