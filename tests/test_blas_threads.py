@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy  # noqa: F401  (loads the BLAS library the test looks at)
+import pytest
 from threadpoolctl import threadpool_info
 
 from tts_common.threads import single_threaded_blas
@@ -32,3 +33,12 @@ def test_blas_is_single_threaded_inside_and_restored_after_the_last_holder():
     release_inner.set()
     worker.join(5)
     assert blas_threads() == before
+
+
+def test_a_blas_library_loaded_after_the_first_use_is_limited_too():
+    with single_threaded_blas():
+        pass
+    pytest.importorskip("scipy.linalg")  # its own OpenBLAS (the README's install has no scipy)
+
+    with single_threaded_blas():
+        assert blas_threads() == {1}

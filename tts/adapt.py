@@ -42,6 +42,7 @@ from safetensors.numpy import load_file as load_safetensors
 from safetensors.numpy import save as safetensors_bytes
 from safetensors.numpy import save_file as save_safetensors
 
+from tts.envelopes import DEFAULT_HOLDOUT, DEFAULT_RIDGE
 from tts.voice import (
     VoiceError, VoiceSpec, WEIGHT_FILES, bundled_voice_dir, read_voice, write_voice,
 )
@@ -84,10 +85,8 @@ class AdaptConfig:
     wavenet_lr: float = 0.01
     wavenet_probe_batches: int = 4  # fixed batches that choose the start row and the best one
     wavenet_probe_every: int = 50  # steps
-    # The envelope head's ridge, per frame of data: the pull towards the shared head. Chosen on
-    # the adaptation benchmark's held-out recordings (1e-3 … 1e-1 give the same L1 within 1%).
-    envelope_ridge: float = 0.01
-    envelope_holdout: float = 0.1  # share of the recordings the reported L1 is measured on
+    envelope_ridge: float = DEFAULT_RIDGE  # the new envelope head's pull towards the shared one
+    envelope_holdout: float = DEFAULT_HOLDOUT  # share of the recordings its L1 is reported on
     checkpoint_seconds: float = 60.0
     export_reserve_s: float = 90.0  # budget kept for the export and the level measurement
 
@@ -190,8 +189,7 @@ def _wavenet_view(prep: Path, work: Path, voice: VoiceSpec, new_index: int) -> P
     """A prepared-corpus view the WaveNet's data loader reads: the new speaker's recordings at
     index ``new_index`` of the voice's table, their conditioning normalized with the voice's
     log-F0 statistics (the WaveNet was trained with those, not with the new speaker's)."""
-    from frontend.conditioning import wavenet_conditioning
-    from frontend.features import frame_features
+    from tts.envelopes import voice_conditioning
 
     view = work / "wavenet_prep"
     (view / "cond").mkdir(parents=True, exist_ok=True)
@@ -205,13 +203,7 @@ def _wavenet_view(prep: Path, work: Path, voice: VoiceSpec, new_index: int) -> P
         row = json.loads(line)
         cond_path = view / "cond" / f"{row['utt_id']}.npy"
         if not cond_path.is_file():
-            align = json.loads((prep / row["align"]).read_text(encoding="utf-8"))
-            durations = np.asarray(align["durations"], dtype=np.int64)
-            phone_feats = np.load(prep / row["phone_feats"], allow_pickle=False)  # (N, D)
-            f0 = np.load(prep / row["f0"], allow_pickle=False)  # (T, 2)
-            cond = wavenet_conditioning(frame_features(phone_feats, durations), f0[:, 0],
-                                        f0[:, 1], voice.conditioning.log_f0_mean,
-                                        voice.conditioning.log_f0_std)  # (T, C)
+            cond = voice_conditioning(prep, row, voice)  # (T, C)
             with atomic_open(cond_path) as handle:
                 np.save(handle, np.ascontiguousarray(cond), allow_pickle=False)
         rows.append({**row, "speaker_index": new_index, "cond": str(cond_path.resolve()),
@@ -277,63 +269,30 @@ def _wavenet_config(voice: VoiceSpec, speakers: int) -> dict[str, Any]:
 
 def fit_envelope_head(config: AdaptConfig, voice: VoiceSpec, tensors: dict[str, np.ndarray],
                       view: Path) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    """The new speaker's envelope head (weight (bands, H), bias (bands,)) float32.
-
-    Ridge regression from what the head reads (the base voice's envelope network on the new
-    speaker's features) to the log-mel of the recordings, in closed form: the head is linear,
-    so the least-squares fit is exact where Adam would take minutes. The ridge pulls towards
-    the base voice's (mean) head, ``config.envelope_ridge`` per frame of data. The returned
-    numbers: the L1 of the base head and of the fitted one on the held-out recordings (a fit on
-    the rest), the measure the envelope is trained with.
-    """
+    """The new speaker's envelope head (weight (bands, H), bias (bands,)) float32, fitted to
+    its recordings from the base voice's mean head (``tts.envelopes.fit_head``), and the
+    held-out L1 of the base head and of the fitted one."""
     import soundfile
 
+    from tts.envelopes import fit_head
     from tts_common.corpus import read_manifest
     from vocoder.config import WaveNetConfig
     from vocoder.generate import Generator
-    from vocoder.lpc import log_mel
 
-    wavenet_config = WaveNetConfig.from_dict(voice.model_config("wavenet"))
-    generator = Generator.from_tensors(wavenet_config, tensors)
-    hop = wavenet_config.hop_length
-    start = np.concatenate([generator.mel_head_weight.mean(0).T,
-                            generator.mel_head_bias.mean(0)[None]]).astype(np.float64)  # (H+1, M)
-    entries = read_manifest(view, AdaptError)
-    held = set(range(0, len(entries), max(1, round(1 / config.envelope_holdout))))
-    moments = {"fit": [0.0, 0.0, 0], "all": [0.0, 0.0, 0]}  # X'X, X'Y, frames
-    held_out = []
-    for k, entry in enumerate(entries):
-        features = np.load(view / entry["cond"], allow_pickle=False).astype(np.float32)
-        audio, _ = soundfile.read(str(view / entry["wav"]), dtype="float32")
-        padded = np.zeros(len(features) * hop, np.float32)
-        padded[:min(len(audio), len(padded))] = audio[:len(padded)]
-        hidden = generator.envelope_hidden(features).astype(np.float64)  # (F, H)
-        inputs = np.hstack([hidden, np.ones((len(hidden), 1))])  # (F, H + 1)
-        targets = log_mel(padded, generator.mel_basis, hop).T  # (F, M)
-        for part in ("all",) if k in held else ("fit", "all"):
-            moments[part][0] = moments[part][0] + inputs.T @ inputs
-            moments[part][1] = moments[part][1] + inputs.T @ targets
-            moments[part][2] += len(inputs)
-        if k in held:
-            held_out.append((inputs, targets))
-
-    def solve(part: str) -> np.ndarray:
-        gram, cross, frames = moments[part]
-        ridge = np.full(len(gram), config.envelope_ridge * frames)
-        ridge[-1] = 0.0  # the bias is free
-        return np.linalg.solve(gram + np.diag(ridge), cross + ridge[:, None] * start)
-
-    def held_out_l1(head: np.ndarray) -> float:
-        errors = [np.abs(x @ head - y).sum() for x, y in held_out]
-        return float(sum(errors) / sum(y.size for _, y in held_out))
-
+    generator = Generator.from_tensors(WaveNetConfig.from_dict(voice.model_config("wavenet")),
+                                       tensors)
+    utterances = ((np.load(view / e["cond"], allow_pickle=False).astype(np.float32),
+                   soundfile.read(str(view / e["wav"]), dtype="float32")[0])
+                  for e in read_manifest(view, AdaptError))
+    fit = fit_head(generator, utterances, (generator.mel_head_weight.mean(0),
+                                           generator.mel_head_bias.mean(0)),
+                   config.envelope_ridge, config.envelope_holdout)
     report = {}
-    if held_out and moments["fit"][2]:
-        report = {"base_l1": held_out_l1(start), "fitted_l1": held_out_l1(solve("fit"))}
+    if fit.base_l1 is not None:
+        report = {"base_l1": fit.base_l1, "fitted_l1": fit.fitted_l1}
         logger.info("adapt: envelope head fitted, held-out log-mel L1 %.3f (the base voice's "
-                    "head: %.3f)", report["fitted_l1"], report["base_l1"])
-    head = solve("all")
-    return (np.ascontiguousarray(head[:-1].T, np.float32), head[-1].astype(np.float32), report)
+                    "head: %.3f)", fit.fitted_l1, fit.base_l1)
+    return fit.weight, fit.bias, report
 
 
 def _prosody_module(voice: VoiceSpec, kind: str, tensors: dict[str, np.ndarray]):

@@ -12,6 +12,7 @@ of the machine: OpenBLAS's results can differ in the last bit with its thread co
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -25,15 +26,19 @@ class _BlasLimit:
         self._holders = 0
         self._limiter: Any = None
         self._libraries: Any = None
+        self._modules_seen = 0
 
     def acquire(self) -> None:
         with self._lock:
             self._holders += 1
             if self._holders == 1:
-                if self._libraries is None:
+                # A module imported since the last look may have loaded another BLAS (scipy's,
+                # say): look again then (3 ms), not on every first holder.
+                if self._libraries is None or self._modules_seen != len(sys.modules):
                     from threadpoolctl import ThreadpoolController
 
                     self._libraries = ThreadpoolController().select(user_api="blas")
+                    self._modules_seen = len(sys.modules)
                 with _any_thread_may_set():
                     self._limiter = self._libraries.limit(limits=1)
 
