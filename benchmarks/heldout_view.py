@@ -7,7 +7,8 @@ links, next to nothing on disk) of utterances that the full corpus's split holds
 ``--first`` to ``--first + --count - 1`` of each speaker, in the split's own order (ranks below
 the validation and test counts are held out; 5% each of 580 is ranks 0-57). Prepare the view
 as any corpus; every utterance in it, whatever split the small preparation gives it, is unseen
-by a voice trained on the full corpus.
+by a voice trained on the full corpus. ``--train`` links training utterances instead (ranks
+counted after the held-out ones), e.g. to fit per-speaker envelope heads on.
 
     python benchmarks/heldout_view.py data/demo/vctk data/demo/vctk_diag \\
         --speakers p225,p227,p229,p232,p233 --first 30 --count 12
@@ -42,8 +43,10 @@ def held_out_ranking(utt_ids: Sequence[str], seed: int) -> list[str]:
 
 
 def make_view(corpus: Path, out: Path, speakers: Sequence[str], first: int, count: int,
-              seed: int = 0) -> dict[str, list[str]]:
-    """Link the chosen held-out utterances of ``corpus`` into ``out``; returns them."""
+              seed: int = 0, train: bool = False) -> dict[str, list[str]]:
+    """Link the chosen held-out utterances of ``corpus`` into ``out`` (``train``: training
+    utterances instead, ranks counted from the first one after the held-out ones); returns
+    them."""
     defaults = {f.name: f.default for f in dataclasses.fields(PrepareConfig)}
     info = corpus / "speaker-info.txt"
     if not info.is_file():
@@ -55,10 +58,11 @@ def make_view(corpus: Path, out: Path, speakers: Sequence[str], first: int, coun
             raise ViewError(f"{corpus / 'txt' / speaker} holds no transcripts: is {speaker} "
                             f"a speaker of {corpus}?")
         held_out = sum(split_counts(len(utt_ids), defaults["valid"], defaults["test"]))
-        if first + count > held_out:
-            raise ViewError(f"{speaker} has {held_out} held-out utterances (ranks 0-"
-                            f"{held_out - 1}): ask for --first + --count <= {held_out}")
-        chosen[speaker] = held_out_ranking(utt_ids, seed)[first:first + count]
+        start, available = (held_out, len(utt_ids) - held_out) if train else (0, held_out)
+        if first + count > available:
+            raise ViewError(f"{speaker} has {available} {'training' if train else 'held-out'} "
+                            f"utterances: ask for --first + --count <= {available}")
+        chosen[speaker] = held_out_ranking(utt_ids, seed)[start + first:start + first + count]
     (out / "txt").mkdir(parents=True, exist_ok=True)
     target = out / "speaker-info.txt"
     if not target.exists():
@@ -85,19 +89,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="first held-out rank to take (default 30: inside the test split)")
     parser.add_argument("--count", type=int, default=12, help="utterances per speaker")
     parser.add_argument("--seed", type=int, default=0, help="the split seed of the preparation")
+    parser.add_argument("--train", action="store_true",
+                        help="training utterances instead (to fit something on, e.g. "
+                             "python -m tts.envelopes), ranks counted after the held-out ones")
     args = parser.parse_args(argv)
     if args.first < 0 or args.count < 1:
         parser.error("need --first >= 0 and --count >= 1")
     speakers = [s.strip() for s in args.speakers.split(",") if s.strip()]
     try:
-        chosen = make_view(args.corpus, args.out, speakers, args.first, args.count, args.seed)
+        chosen = make_view(args.corpus, args.out, speakers, args.first, args.count, args.seed,
+                           args.train)
     except (ViewError, OSError) as exc:
         if os.environ.get("TTS_DEBUG"):
             raise
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     for speaker, utt_ids in chosen.items():
-        print(f"{speaker}: {len(utt_ids)} held-out utterances, {' '.join(utt_ids)}")
+        print(f"{speaker}: {len(utt_ids)} {'training' if args.train else 'held-out'} "
+              f"utterances, {' '.join(utt_ids)}")
     return 0
 
 

@@ -30,3 +30,12 @@ def test_a_view_links_only_held_out_utterances(tiny_corpus, tmp_path):
     assert not (tmp_path / "view" / "txt" / "p226").exists()
     with pytest.raises(ViewError, match="2 held-out utterances"):
         make_view(tiny_corpus, tmp_path / "more", ["p225"], first=0, count=3)
+
+
+def test_a_training_view_links_only_training_utterances(tiny_corpus, tmp_path):
+    chosen = make_view(tiny_corpus, tmp_path / "view", ["p226"], first=0, count=1, train=True)
+    utt_ids = sorted(p.stem for p in (tiny_corpus / "txt" / "p226").glob("*.txt"))
+    splits = assign_splits({"p226": utt_ids}, PrepareConfig(corpus_dir=".", prep_dir="."))
+    assert [splits[u] for u in chosen["p226"]] == ["train"]
+    with pytest.raises(ViewError, match="1 training utterances"):
+        make_view(tiny_corpus, tmp_path / "more", ["p226"], first=0, count=2, train=True)
