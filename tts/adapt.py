@@ -46,6 +46,7 @@ from tts.envelopes import DEFAULT_HOLDOUT, DEFAULT_RIDGE
 from tts.voice import (
     VoiceError, VoiceSpec, WEIGHT_FILES, bundled_voice_dir, read_voice, write_voice,
 )
+from tts_common.corpus import read_manifest, read_speakers, read_stats, write_corpus_index
 from tts_common.files import atomic_open
 
 logger = logging.getLogger(__name__)
@@ -165,13 +166,12 @@ def prepare_data(config: AdaptConfig, work: Path) -> Path:
                               valid=0, test=0, progress=False))
     except PrepareError as exc:
         raise AdaptError(str(exc)) from None
-    speakers = json.loads((prep / "speakers.json").read_text(encoding="utf-8"))["speakers"]
+    speakers = read_speakers(prep, AdaptError)
     if len(speakers) != 1:
         raise AdaptError(f"{config.data} holds {len(speakers)} speakers "
                          f"({', '.join(s['id'] for s in speakers[:5])}): adapt from one "
                          "speaker's recordings (one folder, without sub-folders)")
-    rows = [json.loads(line) for line in (prep / "manifest.jsonl").read_text().splitlines()
-            if line.strip()]
+    rows = read_manifest(prep, AdaptError)
     seconds = sum(float(r["duration_s"]) for r in rows)
     if seconds < config.min_seconds:
         skipped = (prep / "skipped.jsonl").read_text().count("\n")
@@ -193,14 +193,11 @@ def _wavenet_view(prep: Path, work: Path, voice: VoiceSpec, new_index: int) -> P
 
     view = work / "wavenet_prep"
     (view / "cond").mkdir(parents=True, exist_ok=True)
-    stats = json.loads((prep / "stats.json").read_text(encoding="utf-8"))
+    stats = read_stats(prep, AdaptError)
     stats["log_f0"] = {"mean": voice.conditioning.log_f0_mean,
                        "std": voice.conditioning.log_f0_std}
     rows = []
-    for line in (prep / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in read_manifest(prep, AdaptError):
         cond_path = view / "cond" / f"{row['utt_id']}.npy"
         if not cond_path.is_file():
             cond = voice_conditioning(prep, row, voice)  # (T, C)
@@ -210,11 +207,7 @@ def _wavenet_view(prep: Path, work: Path, voice: VoiceSpec, new_index: int) -> P
                      "wav": str((prep / row["wav"]).resolve())})
     speakers = [{"id": s.id, "index": s.index} for s in voice.speakers]
     speakers.append({"id": "new", "index": new_index})
-    for name, content in (("stats.json", json.dumps(stats)),
-                          ("speakers.json", json.dumps({"speakers": speakers})),
-                          ("manifest.jsonl", "".join(json.dumps(r) + "\n" for r in rows))):
-        with atomic_open(view / name, "w", encoding="utf-8") as handle:
-            handle.write(content)
+    write_corpus_index(view, stats, speakers, rows)
     return view
 
 
