@@ -788,7 +788,7 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
     weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
     reads the WaveNet weights in (``SynthesisSpec.weights_dtype``). ``envelope_exp``: an
     excitation-mode WaveNet's envelope network from that run of
-    ``python -m vocoder.envelope --set envelope_layers=N`` instead of its own.
+    ``python -m vocoder.envelope --set model.envelope_layers=N`` instead of its own.
     ``level_dbfs``: the active-speech level every speaker is brought to; each speaker's level
     is measured by synthesizing a few sentences (``measure_levels``).
     """
