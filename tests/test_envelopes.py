@@ -43,6 +43,8 @@ def test_every_speaker_gets_a_head_fitted_to_its_recordings(tiny_excitation_voic
     assert not np.allclose(weights[0], weights[1], atol=1e-3)  # the speakers differ now
     assert all(np.array_equal(old[k], new[k]) for k in old if not k.startswith("mel_head."))
     assert all(s.level_dbfs is not None for s in spec.speakers)
+    # no scratch directory left behind (write_voice keeps its lock file)
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["voice"]
     synth = Synthesizer(spec, threads=1)
     audio = synth.synthesize("A red fox.", "p225", seed=2)
     assert np.isfinite(audio).all() and audio.size

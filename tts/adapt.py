@@ -42,7 +42,7 @@ from safetensors.numpy import load_file as load_safetensors
 from safetensors.numpy import save as safetensors_bytes
 from safetensors.numpy import save_file as save_safetensors
 
-from tts.envelopes import DEFAULT_HOLDOUT, DEFAULT_RIDGE
+from tts.envelopes import DEFAULT_HOLDOUT, DEFAULT_RIDGE, speaker_heads
 from tts.voice import (
     VoiceError, VoiceSpec, WEIGHT_FILES, bundled_voice_dir, read_voice, write_voice,
 )
@@ -233,9 +233,9 @@ def _grown_tensors(tensors: dict[str, np.ndarray], kind: str, row: np.ndarray,
             old = tensors[name]
             grown[name] = np.concatenate([old, np.array([value], old.dtype)])
     if "mel_head.weight" in tensors:  # a shared head becomes one per speaker
-        shared_weight, shared_bias = grown.pop("mel_head.weight"), grown.pop("mel_head.bias")
-        grown["speaker_mel_head.weight"] = np.repeat(shared_weight[None, :, :, 0], len(table), 0)
-        grown["speaker_mel_head.bias"] = np.repeat(shared_bias[None], len(table), 0)
+        grown["speaker_mel_head.weight"], grown["speaker_mel_head.bias"] = speaker_heads(
+            tensors, len(table))
+        del grown["mel_head.weight"], grown["mel_head.bias"]
     if "speaker_mel_head.weight" in grown:
         for name, value in zip(("speaker_mel_head.weight", "speaker_mel_head.bias"),
                                envelope or (grown["speaker_mel_head.weight"][0],

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,20 +176,20 @@ def fit_voice(voice_dir: str | Path, prep_dir: str | Path, output: str | Path, *
                                f"({', '.join(s.id for s in voice.speakers[:8])})")
     tensors = {k: v for k, v in stored.items() if not k.startswith("mel_head.")}
     tensors.update({"speaker_mel_head.weight": weights, "speaker_mel_head.bias": biases})
-    work = output.with_name(output.name + ".work")
-    work.mkdir(parents=True, exist_ok=True)
-    files = {kind: voice.weights_path(kind) for kind in WEIGHT_FILES}
-    files["wavenet"] = work / WEIGHT_FILES["wavenet"]
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(files["wavenet"]))
     data = voice.to_json()
     data["models"]["wavenet"]["speaker_envelopes"] = True
     for speaker in data["speakers"]:  # measured again: the envelope sets the loudness too
         speaker["level_dbfs"] = speaker["peak_dbfs"] = None
-    unmeasured = write_voice(work / "unmeasured", data, files)
-    levels = measure_speaker_levels(Synthesizer(read_voice(unmeasured), threads=threads))
-    for speaker, (level, peak) in zip(data["speakers"], levels):
-        speaker.update(level_dbfs=level, peak_dbfs=peak)
-    write_voice(output, data, files)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as scratch:
+        files = {kind: voice.weights_path(kind) for kind in WEIGHT_FILES}
+        files["wavenet"] = Path(scratch) / WEIGHT_FILES["wavenet"]
+        save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(files["wavenet"]))
+        unmeasured = write_voice(Path(scratch) / "unmeasured", data, files)
+        levels = measure_speaker_levels(Synthesizer(read_voice(unmeasured), threads=threads))
+        for speaker, (level, peak) in zip(data["speakers"], levels):
+            speaker.update(level_dbfs=level, peak_dbfs=peak)
+        write_voice(output, data, files)
     return fits
 
 
