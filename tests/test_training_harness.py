@@ -381,3 +381,21 @@ def test_torch_and_numpy_log_mel_are_one_definition():
         got = MelSpectrogram(16000, 80, n_fft, bands)(torch.from_numpy(audio)[None])[0]
         np.testing.assert_allclose(got.numpy(), expected, atol=2e-4)
         assert expected.min() >= math.log(LOG_MEL_FLOOR) - 1e-9
+
+
+def test_a_run_starts_from_a_released_voice(tiny_voice, tiny_prepared, tmp_path):
+    """``train.init=all:VOICE_DIR`` takes the voice's WaveNet (float16 storage widened), so a
+    shipped voice can be trained on after its checkpoints are gone; a directory that is neither
+    a voice nor a run is one clear error."""
+    from tts.voice import read_voice
+    from vocoder.io import read_wavenet_tensors
+    from vocoder.train import TrainingModel, transfer_weights
+
+    voice = read_voice(tiny_voice)
+    expected = read_wavenet_tensors(voice.model_config("wavenet"), voice.weights_path("wavenet"))
+    model = TrainingModel(WaveNet(WaveNetConfig.from_dict(voice.model_config("wavenet"))), 0, 0)
+    assert transfer_weights(model, f"all:{tiny_voice}") == len(expected)
+    for name, value in model.wavenet.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), expected[name], err_msg=name)
+    with pytest.raises(TrainingError, match=r"without voice.json: give a training checkpoint"):
+        transfer_weights(model, f"all:{tmp_path}")

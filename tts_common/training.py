@@ -90,7 +90,8 @@ def _describe(hint: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join("none" if a is type(None) else _describe(a) for a in args)
     if origin in (list, tuple):
-        return f"a list of {_describe(args[0]) if args else 'values'}"
+        return (f"a list of {_describe(args[0]) if args else 'values'} (comma-separated, or a "
+                "JSON list with its strings quoted)")
     return getattr(hint, "__name__", str(hint))
 
 

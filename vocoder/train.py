@@ -23,7 +23,8 @@ would have taken.
 
 Weights between runs: ``train.init = ["PART:PATH", ...]`` starts a new run (not a resumed one)
 with the named parts of other runs' weights, in order (``all`` for every tensor whose name and
-shape agree); ``train.freeze = ["PART", ...]`` keeps parts fixed. The parts are
+shape agree); PATH is a run's checkpoint or a released voice directory (its WaveNet, e.g. to
+train the bundled voice on). ``train.freeze = ["PART", ...]`` keeps parts fixed. The parts are
 ``vocoder.model.WAVENET_PARTS``: conditioning, envelope, speaker_embedding, sample_network.
 
 Auxiliary loss: a 1×1 conv on the frame-rate conditioning network's output predicts each
@@ -273,6 +274,28 @@ def _envelope_from_conditioning(source: dict[str, torch.Tensor]) -> dict[str, to
     return {new + k[len(old):]: v for k, v in source.items() if k.startswith(old)}
 
 
+def init_source(path: str | Path) -> dict[str, torch.Tensor]:
+    """The WaveNet weights (under the WaveNet's own names) that a ``train.init`` PATH hands
+    on: a training checkpoint's EMA, or a released voice directory's WaveNet, widened to
+    float32, so that a run can go on from a shipped voice whose checkpoints are gone."""
+    if Path(path).is_dir():
+        from tts.voice import VOICE_JSON, VoiceError, read_voice
+
+        if not (Path(path) / VOICE_JSON).is_file():
+            raise TrainingError(f"{path} is a directory without {VOICE_JSON}: give a training "
+                                "checkpoint (checkpoint.pt) or a voice directory")
+        from vocoder.io import VocoderError, read_wavenet_tensors
+
+        try:
+            voice = read_voice(path)
+            tensors = read_wavenet_tensors(voice.model_config("wavenet"),
+                                           voice.weights_path("wavenet"))
+        except (VoiceError, VocoderError) as exc:
+            raise TrainingError(str(exc)) from None
+        return {name: torch.from_numpy(array) for name, array in tensors.items()}
+    return wavenet_names(shipped_weights(load_checkpoint(path)))
+
+
 def transfer_weights(model: TrainingModel, entry: str) -> int:
     """Copy a part (``init`` entry ``PART:PATH``) of another run's weights into ``model``;
     returns how many tensors were copied.
@@ -282,7 +305,7 @@ def transfer_weights(model: TrainingModel, entry: str) -> int:
     starts as that run's envelope, its conditioning network (blocks beyond it as identities).
     """
     part, _, path = entry.partition(":")
-    source = wavenet_names(shipped_weights(load_checkpoint(path)))
+    source = init_source(path)
     actual = {name: key for key, name in zip(model.state_dict(), wavenet_names(
         model.state_dict()))}  # WaveNet name → the model's key
     target = wavenet_names(model.state_dict())
