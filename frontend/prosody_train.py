@@ -1,10 +1,15 @@
 """Training and evaluation of the duration and F0 models on a prepared corpus.
 
-    python -m frontend.prosody_train duration --prep PREP --out EXP [--config F] [--set key=value]
-    python -m frontend.prosody_train pitch    --prep PREP --out EXP
+    python -m frontend.prosody_train duration --prep PREP [--prep EXTRA ...] --out EXP
+                                              [--config F] [--set key=value]
+    python -m frontend.prosody_train pitch    --prep PREP [--prep EXTRA ...] --out EXP
     python -m frontend.prosody_train eval     --prep PREP --out EXP [--export DIR]
 
 ``duration`` and ``pitch`` train on the manifest's "train" split and validate on "valid";
+with more than one ``--prep``, they train on the union of the corpora's "train" splits and
+validate on the first one's "valid" (the extra corpora, e.g. the demo's varied text prepared
+with ``--no-cond --valid 0 --test 0``, only add training text; their speakers must be the
+first one's, in the same order, and their utterance ids others than its);
 settings as every trainer takes them (``tts_common.training``): ``model`` (``DurationConfig`` or
 ``PitchConfig``) and ``train`` (``ProsodyTrainConfig``), e.g. ``--set train.max_steps=8000
 --set model.hidden=64``. ``EXP/<kind>/`` holds ``checkpoint.pt`` (the harness's layout, kind
@@ -57,7 +62,8 @@ from tts_common.training import (
 
 # torch_threads is imported from here by tts.adapt; it is the harness's.
 __all__ = ["ProsodyTrainConfig", "duration_loss", "evaluate", "export_prosody", "load_split",
-           "log_durations", "pitch_loss", "speaker_stats", "torch_threads", "train"]
+           "load_training_set", "log_durations", "pitch_loss", "speaker_stats", "torch_threads",
+           "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +159,39 @@ def load_split(prep_dir: str | Path, split: str) -> list[ProsodyExample]:
     if skipped:
         logger.warning("%s split %r: skipped %d inconsistent utterances", prep, split, skipped)
     return utterances
+
+
+def load_training_set(prep_dir: str | Path, extra_prep: Sequence[str | Path] = ()
+                      ) -> tuple[list[str], list[ProsodyExample], list[ProsodyExample]]:
+    """Speakers, the training utterances (``prep_dir``'s "train" split and every extra
+    corpus's) and the validation ones (``prep_dir``'s "valid"). The extra corpora must list the
+    same speakers in the same order, and no utterance id twice."""
+    speakers = read_speakers(prep_dir)
+    train_set = load_split(prep_dir, "train")
+    owner = {u.utt_id: Path(prep_dir) for u in train_set}
+    for extra in extra_prep:
+        extra_speakers = read_speakers(extra)
+        if extra_speakers != speakers:
+            raise ProsodyError(
+                f"{extra} has speakers {' '.join(extra_speakers)} but {prep_dir} has "
+                f"{' '.join(speakers)}: prepare the extra corpus from a corpus of the same "
+                "speakers in the same order (make_corpus with the same --speakers)")
+        extra_set = load_split(extra, "train")
+        if extra_set and train_set and (extra_set[0].phone_feats.shape[1]
+                                        != train_set[0].phone_feats.shape[1]):
+            raise ProsodyError(f"{extra}: phone_feats have {extra_set[0].phone_feats.shape[1]} "
+                               f"columns, {prep_dir}'s {train_set[0].phone_feats.shape[1]}: "
+                               "rerun the features stage of the corpus preparation of both")
+        clash = next((u.utt_id for u in extra_set if u.utt_id in owner), None)
+        if clash is not None:
+            raise ProsodyError(
+                f"utterance {clash} is in both {owner[clash]} and {extra}: the corpora need "
+                "distinct utterance ids (render the extra text with make_corpus --sentences "
+                "varied, whose ids are pNNN_vNNN)")
+        owner.update((u.utt_id, Path(extra)) for u in extra_set)
+        logger.info("%s: %d more training utterances", extra, len(extra_set))
+        train_set += extra_set
+    return speakers, train_set, load_split(prep_dir, "valid")
 
 
 def _load_utterance(prep: Path, entry: dict[str, Any]) -> ProsodyExample:
@@ -366,18 +405,18 @@ def build_configs(kind: str, prep_dir: str | Path, exp_dir: str | Path,
 
 def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
           train_config: ProsodyTrainConfig | None = None,
-          overrides: Sequence[str] = (), config_files: Sequence[str] = ()) -> dict[str, Any]:
+          overrides: Sequence[str] = (), config_files: Sequence[str] = (),
+          extra_prep: Sequence[str | Path] = ()) -> dict[str, Any]:
     """Train (or resume training) the ``kind`` ("duration" or "pitch") model; returns the best
     validation record. Runs until ``train_config.max_steps``; a finished run returns at once.
-    ``overrides``: ``--set`` items, over ``config_files`` over ``train_config``."""
+    ``overrides``: ``--set`` items, over ``config_files`` over ``train_config``. ``extra_prep``:
+    more prepared corpora whose "train" splits are trained on too (``load_training_set``)."""
     if kind not in MODEL_CONFIGS:
         raise ProsodyError(f"unknown model kind {kind!r}: use 'duration' or 'pitch'")
     run_dir = Path(exp_dir) / kind
     checkpoint_path = run_dir / CHECKPOINT_NAME
 
-    speakers = read_speakers(prep_dir)
-    train_set = load_split(prep_dir, "train")
-    valid_set = load_split(prep_dir, "valid")
+    speakers, train_set, valid_set = load_training_set(prep_dir, extra_prep)
     if not train_set:
         raise ProsodyError(f"{prep_dir}: the 'train' split is empty")
     if not valid_set:
@@ -550,7 +589,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m frontend.prosody_train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("duration", "pitch", "eval"))
-    parser.add_argument("--prep", required=True, help="prepared corpus directory")
+    parser.add_argument("--prep", required=True, action="append",
+                        help="prepared corpus directory; duration/pitch: repeat it to train on "
+                             "more corpora too (validation on the first)")
     parser.add_argument("--out", required=True, help="experiment directory")
     add_config_arguments(parser)
     parser.add_argument("--export", help="eval: where to export the models (default OUT/export)")
@@ -560,16 +601,19 @@ def main(argv: list[str] | None = None) -> int:
                         else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command in ("duration", "pitch"):
-            best = train(args.command, args.prep, args.out, overrides=args.overrides,
-                         config_files=args.config_files)
+            best = train(args.command, args.prep[0], args.out, overrides=args.overrides,
+                         config_files=args.config_files, extra_prep=args.prep[1:])
             print(f"{args.command}: best validation at step {best.get('step')}: {_format(best)}")
             return 0
+        if len(args.prep) > 1:
+            raise ProsodyError("eval takes one --prep (the corpus whose held-out splits to "
+                               "measure on): drop the others")
         export_dir = Path(args.export) if args.export else Path(args.out) / "export"
         export_prosody(args.out, export_dir)
         results = []
         for split in ("test", "valid"):
             try:
-                metrics = evaluate(args.prep, export_dir, export_dir, split)
+                metrics = evaluate(args.prep[0], export_dir, export_dir, split)
             except ProsodyError as exc:
                 logger.warning("%s", exc)
                 continue

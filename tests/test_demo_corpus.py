@@ -37,8 +37,11 @@ from recipes.demo.sentences import (
     phoneme_stats,
     training_sentences,
     training_vocabulary,
+    varied_sentences,
+    varied_vocabulary,
     words_of,
 )
+from recipes.demo import sentences as sentence_lists
 
 # Genders of the first VCTK 0.92 speakers, from VCTK's speaker-info.txt (p235 and p242 do not
 # exist in VCTK).
@@ -144,6 +147,68 @@ def test_everyday_heldout_sentences_are_plain_and_disjoint_from_training():
 def test_training_vocabulary_covers_what_the_generator_writes(training):
     used = {w for s in training for w in words_of(s)}
     assert used <= training_vocabulary()
+
+
+# ----------------------------------------------------------------------------- varied set
+
+
+@pytest.fixture(scope="module")
+def varied() -> list[str]:
+    return varied_sentences(5000)
+
+
+def test_varied_sentences_are_many_distinct_deterministic_and_prefix_stable(varied):
+    assert len(set(varied)) == len(varied) == 5000
+    assert varied_sentences(300) == varied[:300]
+    assert varied_sentences(301)[:300] == varied[:300]
+    assert varied_sentences(300, seed=1) != varied[:300]
+    lengths = [count_words(s) for s in varied]
+    assert min(lengths) == MIN_WORDS and max(lengths) == MAX_WORDS
+    assert all(s[0].isupper() and s[-1] in ".?!" for s in varied)
+    with pytest.raises(ValueError, match="count must be >= 0"):
+        varied_sentences(-1)
+
+
+def test_varied_sentences_have_other_rhythms_than_the_templates(varied):
+    def share(pattern: str) -> float:
+        return sum(bool(re.search(pattern, s)) for s in varied) / len(varied)
+
+    assert share(r"\?$") > 0.1 and share(r"!$") > 0.03 and share(r",") > 0.25
+    assert share(r"\d") == 0  # numbers are the templates' job
+    assert share(r"^(When|Because|Although|Before|After|Until|While|If|Since|Unless) ") > 0.05
+    used = {w for s in varied for w in words_of(s)}
+    assert len(used) >= 1000 and used <= varied_vocabulary()
+    assert len(used - training_vocabulary()) >= 800  # mostly words the templates never say
+    finals = {words_of(s)[-1] for s in varied}
+    for kind in (sentence_lists.V_ADVERBS, sentence_lists.V_ADJECTIVES,
+                 [plural for _, plural in sentence_lists.V_THINGS], ["them", "it", "her"],
+                 sentence_lists.V_PARTICLE_ENDINGS, [past for _, past, _ in
+                                                     sentence_lists.V_INTRANSITIVE]):
+        assert len(finals & set(kind)) >= min(3, len(kind)), kind
+
+
+def test_varied_words_are_all_in_cmudict():
+    lexicon = cmudict()
+    missing = sorted(w for w in varied_vocabulary() if sentence_lists._pronounce(w, lexicon) is None)
+    assert not missing
+    counts, _, _, unknown = phoneme_stats(varied_sentences(500))
+    assert not unknown and all(counts[phone] > 0 for phone in ARPABET)
+
+
+def test_varied_sentences_never_are_heldout_or_harvard_sentences(varied):
+    from benchmarks.alignment_accuracy import TEST_SENTENCES  # the prosody benchmark's Harvard
+
+    everything = set(varied_sentences(20000))
+    assert not everything & set(HELDOUT_EVERYDAY)
+    assert not everything & set(heldout_sentences())
+    assert not everything & set(TEST_SENTENCES)
+    assert not everything & set(training_sentences(6000))
+    # nor a content word that only the held-out templates have
+    heldout_words = {w for name in dir(sentence_lists) if name.startswith("HELDOUT_")
+                     and name != "HELDOUT_EVERYDAY" and name != "HELDOUT_TEMPLATES"
+                     for entry in getattr(sentence_lists, name)
+                     for w in words_of(str(entry))}
+    assert not (heldout_words - training_vocabulary()) & varied_vocabulary()
 
 
 # ----------------------------------------------------------------------------- plan / speakers
@@ -314,6 +379,44 @@ def test_other_settings_are_refused_without_touching_the_corpus(tiny_corpus):
     with pytest.raises(CorpusError, match="other settings"):
         make_corpus(tiny_corpus, seed=1)
     assert _snapshot(tiny_corpus) == before
+
+
+def test_varied_corpus_is_its_own_and_prepares_for_prosody_only(tiny_corpus, tmp_path):
+    from recipes.vctk.prepare import PrepareConfig, prepare
+    from tts_common.corpus import read_corpus
+
+    corpus = make_corpus(tmp_path / "varied", speakers=2, sentences_per_speaker=2,
+                         sentences="varied")
+    plan = plan_utterances(2, 2, sentences="varied")
+    assert [u.utterance_id for u in plan] == ["p225_v001", "p225_v002", "p226_v001", "p226_v002"]
+    pool = varied_sentences(len(SPEAKERS) + 1)  # the shared sentence, then p225's own
+    assert [u.text for u in plan[:2]] == [pool[len(SPEAKERS)], pool[0]]
+    for utterance in plan:
+        assert utterance.txt_path(corpus).read_text(encoding="utf-8") == utterance.text + "\n"
+        assert utterance.audio_path(corpus).is_file()
+    assert ((corpus / "speaker-info.txt").read_text(encoding="utf-8")
+            == (tiny_corpus / "speaker-info.txt").read_text(encoding="utf-8"))  # same speakers
+    # one sentence source per directory
+    with pytest.raises(CorpusError, match="another sentence source"):
+        make_corpus(corpus, speakers=2, sentences_per_speaker=2)
+    with pytest.raises(CorpusError, match="another sentence source"):
+        make_corpus(tiny_corpus, sentences="varied")
+    with pytest.raises(CorpusError, match="unknown sentence source"):
+        plan_utterances(1, 1, sentences="poems")
+
+    # stages 1-5 without the WaveNet conditioning, everything in the training split
+    prep = tmp_path / "prep"
+    prepare(PrepareConfig(corpus_dir=corpus, prep_dir=prep, jobs=1, progress=False,
+                          labels="flite", cond=False, valid=0, test=0))
+    prepared = read_corpus(prep)
+    assert prepared.speaker_ids == ["p225", "p226"]
+    assert [e["utt_id"] for e in prepared.manifest] == [u.utterance_id for u in plan]
+    assert {e["split"] for e in prepared.manifest} == {"train"}
+    assert all("cond" not in e for e in prepared.manifest) and not (prep / "cond").exists()
+    for entry in prepared.manifest:
+        assert prepared.load(entry, "phone_feats").shape[0] == len(
+            prepared.load(entry, "align")["durations"])
+        assert prepared.load(entry, "f0").shape == (entry["num_frames"], 2)
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

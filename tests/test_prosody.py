@@ -305,17 +305,19 @@ BASE_FRAMES = {"sil": 10, "AA": 16, "IY": 12, "UW": 14, "EH": 9, "S": 11, "T": 4
                "M": 7, "N": 6}
 
 
-def write_synthetic_corpus(prep: Path, per_speaker: int = 24, seed: int = 0) -> None:
-    """A prepared corpus (contract layout) with learnable durations and F0."""
+def write_synthetic_corpus(prep: Path, per_speaker: int = 24, seed: int = 0,
+                           speakers: tuple[str, ...] = SPEAKERS, prefix: str = "") -> None:
+    """A prepared corpus (contract layout) with learnable durations and F0; utterance ids
+    ``{speaker}_{prefix}{n:03d}``."""
     rng = np.random.default_rng(seed)
     prep.mkdir(parents=True)
     (prep / "speakers.json").write_text(json.dumps({"speakers": [
         {"id": s, "index": i, "gender": "", "age": "", "accent": "", "region": "", "source": ""}
-        for i, s in enumerate(SPEAKERS)]}))
+        for i, s in enumerate(speakers)]}))
     entries = []
-    for index, speaker in enumerate(SPEAKERS):
+    for index, speaker in enumerate(speakers):
         for n in range(per_speaker):
-            utt_id = f"{speaker}_{n:03d}"
+            utt_id = f"{speaker}_{prefix}{n:03d}"
             split = "valid" if n % 6 == 4 else "test" if n % 6 == 5 else "train"
             phones = random_phones(rng, int(rng.integers(6, 14)))
             durations = np.array([max(1, round(BASE_FRAMES[p] * SPEAKER_TEMPO[index]
@@ -425,6 +427,53 @@ def test_cli_evaluates_and_reports_bad_input(trained: tuple[Path, Path, dict], t
     assert prosody_train.main(["duration", "--prep", str(prep), "--out", str(tmp_path / "exp"),
                                "--set", "no_such_key=1"]) == 1
     assert "no_such_key" in capsys.readouterr().err
+
+
+def test_training_on_two_corpora_takes_both_training_splits(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    main, extra = tmp_path / "main", tmp_path / "extra"
+    write_synthetic_corpus(main, per_speaker=12)
+    write_synthetic_corpus(extra, per_speaker=6, seed=1, prefix="v")
+    speakers, train_set, valid_set = prosody_train.load_training_set(main, [extra])
+    assert speakers == list(SPEAKERS)
+    main_train = prosody_train.load_split(main, "train")
+    extra_train = prosody_train.load_split(extra, "train")
+    assert [u.utt_id for u in train_set] == [u.utt_id for u in main_train + extra_train]
+    assert [u.utt_id for u in valid_set] == [u.utt_id for u in prosody_train.load_split(main,
+                                                                                        "valid")]
+    assert all("_v" not in u.utt_id for u in valid_set)
+    # the command line: --prep twice
+    exp = tmp_path / "exp"
+    quick = ["--set", "train.max_steps=4", "--set", "train.eval_every=2",
+                 "--set", "train.warmup_steps=1", "--set", "train.batch_size=4",
+                 *[arg for k, v in TINY_DURATION.items() for arg in ("--set", f"model.{k}={v}")]]
+    assert prosody_train.main(["duration", "--prep", str(main), "--prep", str(extra),
+                               "--out", str(exp), *quick]) == 0
+    assert "best validation" in capsys.readouterr().out
+    assert (exp / "duration" / "best.safetensors").is_file()
+    assert prosody_train.main(["eval", "--prep", str(main), "--prep", str(extra),
+                               "--out", str(exp)]) == 1
+    assert "eval takes one --prep" in capsys.readouterr().err
+
+
+def test_two_corpora_must_agree_on_speakers_and_not_share_ids(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    main = tmp_path / "main"
+    write_synthetic_corpus(main, per_speaker=6)
+    reordered, same_ids = tmp_path / "reordered", tmp_path / "same_ids"
+    write_synthetic_corpus(reordered, per_speaker=6, speakers=SPEAKERS[::-1], prefix="v")
+    write_synthetic_corpus(same_ids, per_speaker=6, seed=1)
+    for extra, message in ((reordered, "same speakers in the same order"),
+                           (same_ids, "distinct utterance ids")):
+        with pytest.raises(ProsodyError, match=message):
+            prosody_train.load_training_set(main, [extra])
+        assert prosody_train.main(["pitch", "--prep", str(main), "--prep", str(extra), "--out",
+                                   str(tmp_path / "exp")]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("prosody_train: error:") and message in err and "\n" not in err
+    assert not (tmp_path / "exp" / "pitch" / "checkpoint.pt").exists()
 
 
 def test_end_to_end_on_the_tiny_prepared_corpus(tiny_prepared: Path, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Render the synthetic demo corpus with flite, in the VCTK 0.92 layout.
 
     python -m recipes.demo.make_corpus OUT_DIR [--speakers N] [--sentences-per-speaker N]
-                                               [--jobs N] [--seed S]
+                                               [--jobs N] [--seed S] [--sentences varied]
 
 writes
     OUT_DIR/speaker-info.txt                                  VCTK columns + SOURCE= flite options
@@ -14,6 +14,11 @@ slt, or awb/kal16 with the pitch raised). Every 20th sentence of a speaker (001,
 shared by all speakers, the rest are the speaker's own; more sentences per speaker only append,
 so a bigger corpus extends a smaller one. Rendering resumes: finished utterances are skipped,
 and files appear atomically, so an interrupted run leaves no half-written audio.
+
+``--sentences varied`` renders ``recipes.demo.sentences.varied_sentences`` instead of the
+training templates (extra text for the duration and F0 models; same speakers and settings),
+into a corpus of its own: its utterances are numbered pNNN_v001, ... so that they never share
+an id with the main corpus's pNNN_001, ... when both are trained on.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from tqdm import tqdm
 
 from recipes.demo.flite import SAMPLE_RATE as FLITE_SAMPLE_RATE
 from recipes.demo.flite import parse_flite_args, render
-from recipes.demo.sentences import training_sentences
+from recipes.demo.sentences import training_sentences, varied_sentences
 from tts_common.files import atomic_file
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,11 @@ TARGET_MINUTES_PER_SPEAKER = 30.0
 # average. 580 sentences give every speaker of the table >= 31 minutes.
 DEFAULT_SENTENCES_PER_SPEAKER = 580
 DEFAULT_SPEAKERS = 10
+# sentence source -> (generator, utterance number prefix)
+SENTENCE_SOURCES: dict[str, tuple[Callable[[int, int], list[str]], str]] = {
+    "templates": (training_sentences, ""),
+    "varied": (varied_sentences, "v"),
+}
 
 
 class CorpusError(ValueError):
@@ -145,8 +155,13 @@ def _pool_index(speaker_index: int, position: int) -> int:
     return own * _SLOTS_PER_BLOCK + speaker_index
 
 
-def plan_utterances(speakers: int, sentences_per_speaker: int, seed: int = 0) -> list[PlannedRecording]:
+def plan_utterances(speakers: int, sentences_per_speaker: int, seed: int = 0,
+                    sentences: str = "templates") -> list[PlannedRecording]:
     """Every utterance of a corpus, speaker by speaker, in reading order."""
+    if sentences not in SENTENCE_SOURCES:
+        raise CorpusError(f"unknown sentence source {sentences!r}: use one of "
+                          f"{', '.join(SENTENCE_SOURCES)}")
+    generate, prefix = SENTENCE_SOURCES[sentences]
     if not 1 <= speakers <= len(SPEAKERS):
         raise CorpusError(f"--speakers must be between 1 and {len(SPEAKERS)}, got {speakers}")
     if not 1 <= sentences_per_speaker <= MAX_SENTENCES_PER_SPEAKER:
@@ -155,9 +170,10 @@ def plan_utterances(speakers: int, sentences_per_speaker: int, seed: int = 0) ->
             f"(VCTK's three-digit numbering), got {sentences_per_speaker}"
         )
     indexes = [[_pool_index(k, i) for i in range(sentences_per_speaker)] for k in range(speakers)]
-    pool = training_sentences(max(max(row) for row in indexes) + 1, seed)
+    pool = generate(max(max(row) for row in indexes) + 1, seed)
     return [
-        PlannedRecording(SPEAKERS[k], f"{SPEAKERS[k].speaker_id}_{i + 1:03d}", pool[index])
+        PlannedRecording(SPEAKERS[k], f"{SPEAKERS[k].speaker_id}_{prefix}{i + 1:03d}",
+                         pool[index])
         for k, row in enumerate(indexes)
         for i, index in enumerate(row)
     ]
@@ -246,6 +262,17 @@ def _prepare_directory(corpus: Path, utterances: Sequence[PlannedRecording]) -> 
     return todo
 
 
+def _refuse_other_sentences(corpus: Path, sentences: str) -> None:
+    """A corpus holds one sentence source: refuse to add another's utterances to it."""
+    prefix = SENTENCE_SOURCES[sentences][1]
+    for path in corpus.glob("txt/*/*.txt"):
+        number = path.stem.rpartition("_")[2]
+        if not (number.startswith(prefix) and number[len(prefix):].isdigit()):
+            raise CorpusError(f"{corpus} holds utterances of another sentence source "
+                              f"({path.name}), not --sentences {sentences}: render into a new "
+                              "directory")
+
+
 def render_utterance(utterance: PlannedRecording, corpus: Path) -> float:
     """Render one utterance into the corpus; returns its duration in seconds."""
     audio16k = render(utterance.text, utterance.speaker.flite_args)  # (T,)
@@ -269,6 +296,7 @@ def make_corpus(
     sentences_per_speaker: int = 3,
     jobs: int = 1,
     seed: int = 0,
+    sentences: str = "templates",
 ) -> Path:
     """Render (or finish rendering) a demo corpus into ``out_dir``; returns its path.
 
@@ -278,9 +306,10 @@ def make_corpus(
     if jobs < 1:
         raise CorpusError(f"--jobs must be at least 1, got {jobs}")
     corpus = Path(out_dir)
-    utterances = plan_utterances(speakers, sentences_per_speaker, seed)
+    utterances = plan_utterances(speakers, sentences_per_speaker, seed, sentences)
     for speaker in SPEAKERS[:speakers]:
         parse_flite_args(speaker.flite_args)  # fails now, not after an hour, if flite lacks a voice
+    _refuse_other_sentences(corpus, sentences)
     todo = _prepare_directory(corpus, utterances)
     logger.info("%s: %d utterances planned, %d already done, rendering %d with %d job(s)",
                 corpus, len(utterances), len(utterances) - len(todo), len(todo), jobs)
@@ -327,10 +356,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"{TARGET_MINUTES_PER_SPEAKER:g} minutes per speaker")
     parser.add_argument("--jobs", type=int, default=1, help="parallel flite processes")
     parser.add_argument("--seed", type=int, default=0, help="sentence generator seed")
+    parser.add_argument("--sentences", choices=tuple(SENTENCE_SOURCES), default="templates",
+                        help="the training templates (default), or the varied set: extra text "
+                             "for the duration and F0 models, into a corpus of its own")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
-        make_corpus(args.out_dir, args.speakers, args.sentences_per_speaker, args.jobs, args.seed)
+        make_corpus(args.out_dir, args.speakers, args.sentences_per_speaker, args.jobs, args.seed,
+                    args.sentences)
     except (ValueError, OSError) as exc:
         print(f"make_corpus: error: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,11 @@
 # the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py),
 # ENVELOPE_MINUTES and REFINE_MINUTES (the envelope stages' time budgets; 0 skips the
 # refinement), JOINT_STEPS (0 skips the joint stage), DATA, EXP, VOICE.
+# The varied stage (not in the default STAGES until it is measured; STAGES="varied duration
+# pitch" runs it): 5,000 sentences of recipes/demo/sentences.py's varied set rendered by the same
+# speakers into $DATA/vctk_varied and prepared for the prosody models only (no WaveNet
+# conditioning, all in the training split) into $DATA/prep_varied; where that exists, the
+# duration and pitch stages train on it too (RESULTS.md, session 8, plan item 3).
 # The stages: envelope (frame-rate pretraining of the envelope), refine (an envelope network of
 # its own, started from the pretrained one and trained on), wavenet (the WaveNet with the
 # pretrained envelope frozen), joint (the WaveNet goes on with the refined envelope frozen and
@@ -70,15 +75,25 @@ if run_stage relabel; then
     python -m recipes.demo.relabel "$DATA/prep" --jobs "$JOBS"
     python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS" --stage 4
 fi
+if run_stage varied; then
+    say "render the varied text into $DATA/vctk_varied and prepare it for the prosody models"
+    python -m recipes.demo.make_corpus "$DATA/vctk_varied" --sentences varied \
+        --sentences-per-speaker 500 --jobs "$JOBS"
+    python -m recipes.vctk.prepare "$DATA/vctk_varied" "$DATA/prep_varied" --jobs "$JOBS" \
+        --labels flite --no-cond --valid 0 --test 0
+fi
+# The prosody models train on the varied text too once it is prepared (validation: $DATA/prep).
+PROSODY_PREP=(--prep "$DATA/prep")
+[[ -f "$DATA/prep_varied/manifest.jsonl" ]] && PROSODY_PREP+=(--prep "$DATA/prep_varied")
 # shellcheck disable=SC2086
 if run_stage duration; then
     say "duration model"
-    python -m frontend.prosody_train duration --prep "$DATA/prep" --out "$EXP/prosody" \
+    python -m frontend.prosody_train duration "${PROSODY_PREP[@]}" --out "$EXP/prosody" \
         --config "$RECIPE/duration.json" $PROSODY_SET
 fi
 if run_stage pitch; then
     say "F0 model"
-    python -m frontend.prosody_train pitch --prep "$DATA/prep" --out "$EXP/prosody" \
+    python -m frontend.prosody_train pitch "${PROSODY_PREP[@]}" --out "$EXP/prosody" \
         --config "$RECIPE/pitch.json" $PROSODY_SET
 fi
 if run_stage eval; then

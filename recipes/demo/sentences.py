@@ -5,7 +5,7 @@ copied from books or corpora). Generation is deterministic for a seed and prefix
 for more sentences only appends, so a corpus rendered with fewer sentences per speaker is a
 prefix of one rendered with more.
 
-Three disjoint sets:
+Four disjoint sets:
     training_sentences()  5–20 words each, covering all 39 ARPAbet phonemes many times, with
                           numbers, dates, times, prices, percentages, names, titles (Dr., Mrs.),
                           questions, exclamations, commas and possessives.
@@ -18,10 +18,15 @@ Three disjoint sets:
                           common words in common phrasing, the intelligibility benchmark's
                           default. On the template sentences the ASR's language model costs
                           even the flite teachers 13-29% of the words; on these, 2-8.5%.
+    varied_sentences()    5–20 words from a small grammar over a broad vocabulary (no digits):
+                          statements, questions, commands, exclamations, subordinate and
+                          relative clauses, lists; extra text for the duration and F0 models
+                          (``make_corpus --sentences varied``), never a held-out sentence.
 
     python -m recipes.demo.sentences --stats          # phoneme coverage table
     python -m recipes.demo.sentences --count 20       # print sentences
     python -m recipes.demo.sentences --heldout        # print the held-out set
+    python -m recipes.demo.sentences --varied --count 20   # the varied set
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import random
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from frontend.lexicon import cmudict
 from frontend.phonemes import ARPABET, VOWELS, split_stress
@@ -596,6 +602,449 @@ def training_vocabulary() -> frozenset[str]:
     return frozenset(word for text in texts for word in words_of(text))
 
 
+# ---------------------------------------------------------------------------------------------
+# Varied sentences: a small grammar over a broad vocabulary, for the prosody models only (flite
+# renders them for its phone times and F0; see recipes/demo/RESULTS.md, session 8, plan item 3).
+# The templates above repeat a small vocabulary in a few rhythms; these sentences vary the
+# words (1-4 syllables, stress anywhere), the sentence types (statements, questions, commands,
+# exclamations, subordinate and relative clauses, lists) and the phrase-final word (nouns,
+# verbs, adjectives, adverbs, pronouns, particles). No held-out sentence can be produced: the
+# content words of the held-out templates are not in these lists, and the fixed held-out
+# sentences are refused by the generator (``tests/test_demo_corpus.py`` checks both, and the
+# Harvard sentences of the prosody benchmark).
+
+# things: (singular, plural)
+V_THINGS = (
+    ("window", "windows"), ("guitar", "guitars"), ("banana", "bananas"), ("balloon", "balloons"),
+    ("machine", "machines"), ("magazine", "magazines"), ("computer", "computers"),
+    ("calendar", "calendars"), ("bottle", "bottles"),
+    ("camera", "cameras"), ("canoe", "canoes"), ("carpet", "carpets"), ("chimney", "chimneys"),
+    ("cupboard", "cupboards"), ("diamond", "diamonds"), ("elephant", "elephants"),
+    ("fountain", "fountains"), ("giraffe", "giraffes"), ("hotel", "hotels"),
+    ("instrument", "instruments"), ("jacket", "jackets"), ("kangaroo", "kangaroos"),
+    ("lemon", "lemons"), ("medal", "medals"), ("melon", "melons"),
+    ("motorcycle", "motorcycles"), ("necklace", "necklaces"), ("novel", "novels"),
+    ("package", "packages"), ("parcel", "parcels"), ("pebble", "pebbles"), ("pencil", "pencils"),
+    ("pepper", "peppers"), 
+    ("present", "presents"), ("puzzle", "puzzles"), ("radio", "radios"), ("recipe", "recipes"),
+    ("rocket", "rockets"), ("saddle", "saddles"), ("sandal", "sandals"), ("shelf", "shelves"),
+    ("signal", "signals"), ("statue", "statues"), ("tomato", "tomatoes"),
+    ("tractor", "tractors"), ("trolley", "trolleys"), ("tunnel", "tunnels"),
+    ("vehicle", "vehicles"),
+    ("wagon", "wagons"), ("whistle", "whistles"), ("wallet", "wallets"), ("bracelet", "bracelets"),
+    ("cassette", "cassettes"), ("cigar", "cigars"), ("canal", "canals"), 
+    ("antenna", "antennas"), ("apricot", "apricots"), ("avocado", "avocados"),
+    ("battery", "batteries"), ("blueprint", "blueprints"),
+    ("bouquet", "bouquets"), ("briefcase", "briefcases"), 
+    ("butterfly", "butterflies"), ("calculator", "calculators"), ("cannon", "cannons"),
+    ("caterpillar", "caterpillars"), ("cathedral", "cathedrals"),
+    ("chocolate", "chocolates"), ("coconut", "coconuts"),
+    ("crocodile", "crocodiles"), ("cucumber", "cucumbers"), ("dinosaur", "dinosaurs"),
+    ("dolphin", "dolphins"), ("dragon", "dragons"), ("eagle", "eagles"), ("emerald", "emeralds"),
+    ("engine", "engines"), ("festival", "festivals"), ("gadget", "gadgets"),
+    ("garment", "garments"), ("gazelle", "gazelles"), ("gorilla", "gorillas"),
+    ("helicopter", "helicopters"), ("horizon", "horizons"),
+    ("invitation", "invitations"), ("jellyfish", "jellyfish"), ("journal", "journals"),
+    ("kettle", "kettles"), ("keyboard", "keyboards"), ("leopard", "leopards"),
+    ("lizard", "lizards"), ("locomotive", "locomotives"), ("mango", "mangoes"),
+    ("microphone", "microphones"), ("monument", "monuments"), ("mosquito", "mosquitoes"),
+    ("mushroom", "mushrooms"), 
+    ("orchestra", "orchestras"), ("ornament", "ornaments"), ("paddle", "paddles"),
+    ("pamphlet", "pamphlets"), ("parachute", "parachutes"), ("parrot", "parrots"),
+    ("pelican", "pelicans"), ("penguin", "penguins"), ("piano", "pianos"),
+    ("pineapple", "pineapples"),
+    ("pistachio", "pistachios"), ("platform", "platforms"), ("pyramid", "pyramids"),
+    ("raccoon", "raccoons"), ("rectangle", "rectangles"), ("sculpture", "sculptures"),
+    ("submarine", "submarines"), ("suitcase", "suitcases"), 
+    ("telephone", "telephones"), ("thermometer", "thermometers"), ("tornado", "tornadoes"),
+    ("trophy", "trophies"), ("tulip", "tulips"), ("turtle", "turtles"), ("umbrella", "umbrellas"),
+    ("uniform", "uniforms"), ("vitamin", "vitamins"), ("volcano", "volcanoes"),
+    ("walnut", "walnuts"), ("waterfall", "waterfalls"), ("zebra", "zebras"),
+    ("lantern", "lanterns"), ("feather", "feathers"), ("marble", "marbles"),
+    ("receipt", "receipts"), ("report", "reports"), ("request", "requests"),
+    ("message", "messages"), ("question", "questions"), ("problem", "problems"),
+    ("answer", "answers"), ("design", "designs"), ("device", "devices"), ("career", "careers"),
+    ("cartoon", "cartoons"), ("shampoo", "shampoos"), ("guitarist", "guitarists"),
+    ("idea", "ideas"), ("opinion", "opinions"), ("decision", "decisions"),
+    ("experiment", "experiments"), ("photograph", "photographs"), ("melody", "melodies"),
+)
+# people: (singular, plural)
+V_PEOPLE = (
+    ("architect", "architects"), ("musician", "musicians"), ("engineer", "engineers"),
+    ("scientist", "scientists"), ("detective", "detectives"), ("professor", "professors"),
+    ("pilot", "pilots"), ("manager", "managers"), ("visitor", "visitors"),
+    ("volunteer", "volunteers"), ("traveler", "travelers"), ("neighbor", "neighbors"),
+    ("customer", "customers"), ("librarian", "librarians"), ("mechanic", "mechanics"),
+    ("electrician", "electricians"), ("gymnast", "gymnasts"), ("athlete", "athletes"),
+    ("reporter", "reporters"), ("editor", "editors"), ("director", "directors"),
+    ("actress", "actresses"), ("actor", "actors"), ("author", "authors"), ("poet", "poets"),
+    ("tourist", "tourists"), ("passenger", "passengers"), ("officer", "officers"),
+    ("captain", "captains"), ("general", "generals"), ("president", "presidents"),
+    ("secretary", "secretaries"), ("inspector", "inspectors"), ("chemist", "chemists"),
+    ("surgeon", "surgeons"), ("veterinarian", "veterinarians"), ("plumber", "plumbers"),
+    ("jeweler", "jewelers"), ("drummer", "drummers"), ("violinist", "violinists"),
+    ("teenager", "teenagers"), ("toddler", "toddlers"), ("grandson", "grandsons"),
+    ("daughter", "daughters"), ("brother", "brothers"), ("sister", "sisters"),
+    ("partner", "partners"), ("colleague", "colleagues"), ("champion", "champions"),
+    ("referee", "referees"), ("employee", "employees"), ("trainee", "trainees"),
+    ("inventor", "inventors"), ("explorer", "explorers"), ("historian", "historians"),
+    ("mathematician", "mathematicians"), ("photographer", "photographers"),
+    ("translator", "translators"), ("announcer", "announcers"), ("guide", "guides"),
+)
+V_NAMES = (
+    "Amanda", "Barbara", "Carlos", "Daniel", "Eleanor", "Frederick", "Gabriel", "Helena",
+    "Jasmine", "Kevin", "Laura", "Matthew", "Natalie", "Philip", "Rebecca", "Samuel",
+    "Teresa", "Valerie", "William", "Abigail", "Dennis", "Monica", "Raymond", "Sophie",
+)
+V_PLACE_NOUNS = (
+    "kitchen", "library", "garden", "station", "airport", "office", "museum", "market",
+    "hospital", "theater", "basement", "corridor", "factory", "harbor", "island", "forest",
+    "desert", "valley", "village", "mountain", "laboratory", "restaurant", "apartment",
+    "cafeteria", "gallery", "parliament", "stadium", "warehouse", "garage", "classroom",
+    "balcony", "courtyard", "lobby", "motel", "canyon", "river", "jungle", "avenue", "cinema",
+    "university", "supermarket", "bathroom", "elevator", "playground", "highway", "embassy",
+)
+V_PREPOSITIONS = (
+    "in", "at", "near", "behind", "beside", "inside", "outside", "across", "along", "through",
+    "around", "toward", "past", "beyond", "opposite", "underneath", "above", "below",
+)
+V_ADJECTIVES = (
+    "red", "green", "blue", "black", "white", "pink", "gray", "silver", "new", "young",
+    "big", "small", "long", "short", "wide", "narrow", "deep", "flat", "soft", "hard", "warm",
+    "cold", "cool", "dry", "wet", "clean", "dirty", "empty", "famous", "modern", "ancient",
+    "elegant", "enormous", "delicate", "dangerous", "expensive", "beautiful", "wonderful",
+    "terrible", "horrible", "excellent", "magnificent", "ridiculous", "mysterious",
+    "comfortable", "complicated", "colorful", "peaceful", "powerful", "graceful", "useful",
+    "useless", "familiar", "peculiar", "ordinary", "particular", "important", "invisible",
+    "electric", "automatic", "fantastic", "gigantic", "romantic", "historic", "electronic",
+    "original", "official", "artificial", "curious", "generous", "serious", "precious",
+    "obvious", "difficult", "simple", "gentlemanly", "lively", "ugly", "lucky", "happy", "angry",
+    "hungry", "thirsty", "noisy", "shiny", "muddy", "sandy", "sticky", "tiny", "fancy",
+    "strange", "brave", "calm", "bold", "fierce", "quick", "slow", "loud", "sharp", "bright",
+    "secret", "private", "public", "foreign", "local", "natural", "typical", "practical",
+    "musical", "magical", "tropical", "unusual", "unknown", "unexpected", "unfinished",
+    "abandoned", "forgotten", "frightened", "excited", "delighted", "disappointed",
+    "exhausted", "confused", "amazing", "interesting", "boring", "charming", "annoying",
+)
+# (base, past, -ing) of transitive verbs; the third person is made by rule (``_third_person``)
+V_VERBS = (
+    ("admire", "admired", "admiring"), ("allow", "allowed", "allowing"),
+    ("announce", "announced", "announcing"), ("arrange", "arranged", "arranging"),
+    ("attack", "attacked", "attacking"), ("borrow", "borrowed", "borrowing"),
+    ("build", "built", "building"), ("catch", "caught", "catching"),
+    ("celebrate", "celebrated", "celebrating"), ("collect", "collected", "collecting"),
+    ("compare", "compared", "comparing"), ("consider", "considered", "considering"),
+    ("deliver", "delivered", "delivering"),
+    ("describe", "described", "describing"), ("design", "designed", "designing"),
+    ("discover", "discovered", "discovering"), ("draw", "drew", "drawing"),
+    ("explain", "explained", "explaining"), ("explore", "explored", "exploring"),
+    ("follow", "followed", "following"), ("forget", "forgot", "forgetting"),
+    ("hold", "held", "holding"), ("ignore", "ignored", "ignoring"),
+    ("imagine", "imagined", "imagining"), ("improve", "improved", "improving"),
+    ("inspect", "inspected", "inspecting"), ("introduce", "introduced", "introducing"),
+    ("invent", "invented", "inventing"), ("keep", "kept", "keeping"),
+    ("lose", "lost", "losing"), ("mention", "mentioned", "mentioning"),
+    ("misplace", "misplaced", "misplacing"), ("notice", "noticed", "noticing"),
+    ("observe", "observed", "observing"), ("offer", "offered", "offering"),
+    ("organize", "organized", "organizing"), ("photograph", "photographed", "photographing"),
+    ("prefer", "preferred", "preferring"), ("prepare", "prepared", "preparing"),
+    ("protect", "protected", "protecting"), ("publish", "published", "publishing"),
+    ("question", "questioned", "questioning"), ("recognize", "recognized", "recognizing"),
+    ("recommend", "recommended", "recommending"), ("remember", "remembered", "remembering"),
+    ("remove", "removed", "removing"), ("replace", "replaced", "replacing"),
+    ("rescue", "rescued", "rescuing"), ("return", "returned", "returning"),
+    ("review", "reviewed", "reviewing"), ("select", "selected", "selecting"),
+    ("send", "sent", "sending"), ("study", "studied", "studying"),
+    ("support", "supported", "supporting"), ("test", "tested", "testing"),
+    ("understand", "understood", "understanding"), ("visit", "visited", "visiting"),
+    ("want", "wanted", "wanting"), ("win", "won", "winning"), ("write", "wrote", "writing"),
+    ("destroy", "destroyed", "destroying"), ("enjoy", "enjoyed", "enjoying"),
+    ("examine", "examined", "examining"), ("identify", "identified", "identifying"),
+    ("abandon", "abandoned", "abandoning"), ("advertise", "advertised", "advertising"),
+    ("guarantee", "guaranteed", "guaranteeing"), ("interrupt", "interrupted", "interrupting"),
+    ("memorize", "memorized", "memorizing"), ("sell", "sold", "selling"),
+    ("paint", "painted", "painting"), ("open", "opened", "opening"),
+    ("carry", "carried", "carrying"), ("push", "pushed", "pushing"),
+)
+# (base, past, -ing) of intransitive verbs
+V_INTRANSITIVE = (
+    ("arrive", "arrived", "arriving"), ("laugh", "laughed", "laughing"),
+    ("wait", "waited", "waiting"), ("disappear", "disappeared", "disappearing"),
+    ("hesitate", "hesitated", "hesitating"), ("complain", "complained", "complaining"),
+    ("sleep", "slept", "sleeping"), ("travel", "traveled", "traveling"),
+    ("listen", "listened", "listening"), ("succeed", "succeeded", "succeeding"),
+    ("apologize", "apologized", "apologizing"), ("disagree", "disagreed", "disagreeing"),
+    ("escape", "escaped", "escaping"), ("improvise", "improvised", "improvising"),
+    ("panic", "panicked", "panicking"), ("relax", "relaxed", "relaxing"),
+    ("smile", "smiled", "smiling"), ("whisper", "whispered", "whispering"),
+    ("shiver", "shivered", "shivering"), ("wander", "wandered", "wandering"),
+    ("vanish", "vanished", "vanishing"), ("recover", "recovered", "recovering"),
+    ("retire", "retired", "retiring"), ("object", "objected", "objecting"),
+    ("celebrate", "celebrated", "celebrating"), ("exercise", "exercised", "exercising"),
+    ("sing", "sang", "singing"), ("swim", "swam", "swimming"), ("run", "ran", "running"),
+    ("fall", "fell", "falling"), ("grow", "grew", "growing"), ("begin", "began", "beginning"),
+    ("react", "reacted", "reacting"), ("insist", "insisted", "insisting"),
+    ("continue", "continued", "continuing"), ("agree", "agreed", "agreeing"),
+)
+# adverbs that can end a clause
+V_ADVERBS = (
+    "quickly", "slowly", "quietly", "loudly", "suddenly", "eventually", "immediately",
+    "happily", "sadly", "angrily", "gracefully", "politely", "rudely", "honestly", "easily",
+    "badly", "well", "soon", "today", "tonight", "tomorrow", "yesterday", "again", "twice",
+    "outside", "upstairs", "downstairs", "abroad", "everywhere", "together", "alone",
+    "afterwards", "recently", "regularly", "occasionally", "secretly", "automatically",
+    "beautifully", "completely", "entirely", "perfectly", "properly", "anxiously",
+    "nervously", "confidently", "patiently", "reluctantly", "deliberately", "accidentally",
+    "unexpectedly", "instantly", "early", "late", "here", "there", "now", "before",
+)
+# adverbs that can open a sentence (followed by a comma)
+V_OPENERS = (
+    "Unfortunately", "Fortunately", "Meanwhile", "Afterwards", "Apparently", "Naturally",
+    "Obviously", "Surprisingly", "Luckily", "Eventually", "Later", "Frankly", "Actually",
+    "Nevertheless", "Moreover", "Besides", "Otherwise", "Still", "Finally", "Suddenly",
+    "In the end", "At first", "For a while", "Without a word", "As usual", "Of course",
+    "To everyone's surprise", "By the way", "On the other hand", "In any case",
+)
+V_SUBORDINATORS = (
+    "when", "because", "although", "before", "after", "until", "while", "if", "since",
+    "unless", "as soon as", "even though", "whenever", "once",
+)
+V_DEGREE = ("very", "rather", "quite", "extremely", "slightly", "incredibly", "almost", "too")
+V_MODALS = ("will", "would", "should", "could", "might", "must", "can", "may")
+V_PRONOUNS = (("I", "me", 1), ("you", "you", 2), ("he", "him", 3), ("she", "her", 3),
+              ("we", "us", 4), ("they", "them", 4))
+V_PARTICLE_ENDINGS = ("away", "back", "up", "down", "out", "over", "again", "later")
+V_SPELLED_COUNTS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                    "eleven", "twelve", "twenty", "forty", "several", "many", "a few")
+V_DETERMINERS = ("the", "the", "the", "a", "this", "that", "my", "your", "our", "their",
+                 "his", "her", "every", "another", "one")
+V_PLURAL_DETERMINERS = ("the", "the", "both", "these", "those", "my", "our", "their", "all the",
+                        "no", "most of the")
+
+
+def _third_person(base: str) -> str:
+    if base.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return base + "es"
+    if base.endswith("y") and base[-2] not in "aeiou":
+        return base[:-1] + "ies"
+    return base + "s"
+
+
+class _VariedGrammar:
+    """Random sentences of the varied set; each draw uses only ``rng``."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def pick(self, options: Sequence[Any]) -> Any:
+        return self.rng.choice(options)
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    # noun phrases: (text, person) with person 3 (singular) or 4 (plural); 1 and 2 for I/you
+    def adjectives(self) -> str:
+        r = self.rng.random()
+        if r < 0.45:
+            return ""
+        if r < 0.8:
+            return self.pick(V_ADJECTIVES) + " "
+        if r < 0.9:
+            return f"{self.pick(V_DEGREE)} {self.pick(V_ADJECTIVES)} "
+        return f"{self.pick(V_ADJECTIVES)}, {self.pick(V_ADJECTIVES)} "
+
+    def noun_phrase(self, people: bool | None = None, plural: bool | None = None
+                    ) -> tuple[str, int]:
+        if people is None:
+            people = self.chance(0.4)
+        if plural is None:
+            plural = self.chance(0.35)
+        singular, plural_form = self.pick(V_PEOPLE if people else V_THINGS)
+        adjectives = self.adjectives()
+        if plural:
+            determiner = (self.pick(V_SPELLED_COUNTS) if self.chance(0.3)
+                          else self.pick(V_PLURAL_DETERMINERS))
+            return f"{determiner} {adjectives}{plural_form}", 4
+        determiner = self.pick(V_DETERMINERS)
+        if determiner == "a":
+            determiner = "an" if _starts_with_vowel_sound(adjectives + singular) else "a"
+        return f"{determiner} {adjectives}{singular}", 3
+
+    def subject(self) -> tuple[str, int]:
+        r = self.rng.random()
+        if r < 0.25:
+            pronoun = self.pick(V_PRONOUNS)
+            return pronoun[0], pronoun[2]
+        if r < 0.35:
+            return self.pick(V_NAMES), 3
+        return self.noun_phrase(people=self.chance(0.7))
+
+    def object_phrase(self) -> str:
+        r = self.rng.random()
+        if r < 0.12:
+            return self.pick(V_PRONOUNS)[1] if self.chance(0.6) else "it"
+        if r < 0.2:
+            return self.pick(V_NAMES)
+        return self.noun_phrase(people=self.chance(0.25))[0]
+
+    def place(self) -> str:
+        return f"{self.pick(V_PREPOSITIONS)} the {self.adjectives()}{self.pick(V_PLACE_NOUNS)}"
+
+    def tail(self) -> str:
+        """What may follow a verb phrase: nothing, an adverb, a place, or both."""
+        r = self.rng.random()
+        if r < 0.3:
+            return ""
+        if r < 0.55:
+            return " " + self.pick(V_ADVERBS)
+        if r < 0.8:
+            return " " + self.place()
+        if r < 0.9:
+            return f" {self.place()} {self.pick(V_ADVERBS)}"
+        return " " + self.pick(V_PARTICLE_ENDINGS)
+
+    def verb(self, person: int, transitive: bool) -> str:
+        base, past, ing = self.pick(V_VERBS if transitive else V_INTRANSITIVE)
+        r = self.rng.random()
+        if r < 0.4:
+            return past
+        if r < 0.6:
+            return _third_person(base) if person == 3 else base
+        if r < 0.8:
+            return f"{self.pick(V_MODALS)}{' not' if self.chance(0.15) else ''} {base}"
+        be = {1: "was", 3: "was"}.get(person, "were")
+        if self.chance(0.5):
+            be = {1: "am", 3: "is"}.get(person, "are")
+        return f"{be} {ing}"
+
+    def clause(self) -> str:
+        subject, person = self.subject()
+        if self.chance(0.2):  # copular
+            be = self.pick(("is", "was", "seemed", "looked", "became")) if person == 3 else \
+                self.pick(("are", "were", "seemed", "looked")) if person != 1 else "was"
+            complement = self.pick(V_ADJECTIVES)
+            if self.chance(0.3):
+                complement = f"{self.pick(V_DEGREE)} {complement}"
+            return f"{subject} {be} {complement}"
+        if self.chance(0.35):
+            return f"{subject} {self.verb(person, False)}{self.tail()}"
+        return f"{subject} {self.verb(person, True)} {self.object_phrase()}{self.tail()}"
+
+    def listing(self) -> str:
+        items = [self.noun_phrase(people=False)[0] for _ in range(self.rng.randrange(3, 5))]
+        return ", ".join(items[:-1]) + " and " + items[-1]
+
+    def question(self) -> str:
+        kind = self.rng.randrange(7)
+        subject, person = self.subject()
+        base, _, _ = self.pick(V_VERBS)
+        intransitive, _, ing = self.pick(V_INTRANSITIVE)
+        do = "does" if person == 3 else "do"
+        if kind == 0:
+            return f"Did {subject} {base} {self.object_phrase()}{self.tail()}?"
+        if kind == 1:
+            wh = self.pick(("Why", "Where", "When", "How often", "How"))
+            return f"{wh} {do} {subject} {intransitive}{self.tail()}?"
+        if kind == 2:
+            return f"{self.pick(V_MODALS).capitalize()} {subject} {base} {self.object_phrase()}?"
+        if kind == 3:
+            be = "is" if person == 3 else "am" if person == 1 else "are"
+            return f"{be.capitalize()} {subject} {ing}{self.tail()}?"
+        if kind == 4:
+            return f"Who {self.verb(3, True)} {self.object_phrase()}{self.tail()}?"
+        if kind == 5:
+            return f"What did {subject} {base} {self.place()}?"
+        thing, thing_person = self.noun_phrase(people=False)
+        be = "is" if thing_person == 3 else "are"
+        return f"{be.capitalize()} {thing} {self.pick(V_ADJECTIVES)} or {self.pick(V_ADJECTIVES)}?"
+
+    def command(self) -> str:
+        base, _, _ = self.pick(V_VERBS)
+        start = self.pick(("", "", "Please ", "Don't ", "Never ", "Always ", "Now ", "Quickly, "))
+        body = f"{base} {self.object_phrase()}{self.tail()}"
+        if self.chance(0.2):
+            body += f" {self.pick(V_SUBORDINATORS)} {self.clause()}"
+        end = "!" if self.chance(0.3) else "."
+        return start + body + end
+
+    def exclamation(self) -> str:
+        singular, _ = self.pick(V_THINGS + V_PEOPLE)
+        adjective = self.pick(V_ADJECTIVES)
+        if self.chance(0.5):
+            article = "an" if _starts_with_vowel_sound(adjective) else "a"
+            return f"What {article} {adjective} {singular} that was!"
+        return f"How {adjective} the {singular} looks {self.pick(V_ADVERBS)}!"
+
+    def sentence(self) -> str:
+        r = self.rng.random()
+        if r < 0.2:
+            text = self.clause() + "."
+        elif r < 0.32:
+            text = f"{self.pick(V_SUBORDINATORS)} {self.clause()}, {self.clause()}."
+        elif r < 0.4:
+            text = f"{self.clause()} {self.pick(V_SUBORDINATORS)} {self.clause()}."
+        elif r < 0.48:
+            text = f"{self.pick(V_OPENERS)}, {self.clause()}."
+        elif r < 0.56:
+            joiner = self.pick((", but ", ", and ", ", so ", ", or ", "; ", ", and then ",
+                                " and "))
+            text = f"{self.clause()}{joiner}{self.clause()}."
+        elif r < 0.64:
+            subject, person = self.subject()
+            past = self.pick(V_VERBS)[1]
+            text = f"{subject} {past} {self.listing()}{self.tail()}."
+        elif r < 0.72:
+            noun, person = self.noun_phrase()
+            rel = "who" if self.chance(0.5) else "that"
+            be = "was" if person == 3 else "were"
+            text = (f"{noun} {rel} {self.subject()[0]} {self.pick(V_VERBS)[1]} {be} "
+                    f"{self.pick(V_ADJECTIVES)}.")
+        elif r < 0.84:
+            text = self.question()
+        elif r < 0.94:
+            text = self.command()
+        else:
+            text = self.exclamation()
+        return text[0].upper() + text[1:]
+
+
+def varied_sentences(count: int = 5000, seed: int = 0) -> list[str]:
+    """``count`` distinct sentences of the varied set (5-20 words; no digits, names from
+    ``V_NAMES`` only); ``varied_sentences(n)`` is a prefix of ``(n+1)``. Never a held-out
+    sentence (``HELDOUT_EVERYDAY``, ``heldout_sentences()``)."""
+    if count < 0:
+        raise ValueError(f"cannot generate {count} varied sentences: the count must be >= 0")
+    rng = random.Random(seed + 2_000_029)  # a stream of its own
+    grammar = _VariedGrammar(rng)
+    refused = set(HELDOUT_EVERYDAY) | set(heldout_sentences())
+    sentences: list[str] = []
+    seen: set[str] = set()
+    while len(sentences) < count:
+        sentence = grammar.sentence()
+        if sentence in seen or sentence in refused or not (
+                MIN_WORDS <= count_words(sentence) <= MAX_WORDS):
+            continue
+        seen.add(sentence)
+        sentences.append(sentence)
+    return sentences
+
+
+def varied_vocabulary() -> frozenset[str]:
+    """Every word a varied sentence can contain."""
+    texts: list[str] = list(V_NAMES) + list(V_PLACE_NOUNS) + list(V_PREPOSITIONS)
+    texts += list(V_ADJECTIVES) + list(V_ADVERBS) + list(V_OPENERS) + list(V_SUBORDINATORS)
+    texts += list(V_DEGREE) + list(V_MODALS) + list(V_PARTICLE_ENDINGS) + list(V_SPELLED_COUNTS)
+    texts += list(V_DETERMINERS) + list(V_PLURAL_DETERMINERS)
+    texts += [" ".join(p[:2]) for p in V_PRONOUNS]
+    texts += [" ".join(pair) for pair in V_THINGS + V_PEOPLE]
+    for base, past, ing in V_VERBS + V_INTRANSITIVE:
+        texts.append(f"{base} {past} {ing} {_third_person(base)}")
+    texts.append("a an it not is am are was were seemed looked became did do does who what "
+                 "why where when how often or and but so then that don't please now always looks "
+                 "never")
+    return frozenset(word for text in texts for word in words_of(text))
+
+
 def _pronounce(word: str, lexicon: dict[str, list[list[str]]]) -> list[str] | None:
     """CMUdict's first pronunciation; possessives ("Edith's") from the base word's."""
     if word in lexicon:
@@ -664,10 +1113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stats", action="store_true", help="print phoneme coverage instead")
     parser.add_argument("--heldout", action="store_true", help="use the held-out set")
+    parser.add_argument("--varied", action="store_true",
+                        help="use the varied set (the prosody models' extra text)")
     args = parser.parse_args(argv)
     try:
         if args.heldout:
             sentences = heldout_sentences(args.count or DEFAULT_HELDOUT_COUNT, args.seed)
+        elif args.varied:
+            sentences = varied_sentences(args.count or 1000, args.seed)
         else:
             sentences = training_sentences(args.count or 1000, args.seed)
     except ValueError as exc:

@@ -13,6 +13,8 @@ Stages (each skips what it already wrote, so a rerun or a resumed run redoes not
     5 manifest  train/valid/test split per speaker, normalization statistics of the training
                 split, WaveNet conditioning per frame, speakers and the manifest
                 → stats.json, cond/SPK/UTT.npy, speakers.json, manifest.jsonl
+                (--no-cond: no conditioning, and no cond field in the manifest: a corpus that
+                only trains the duration and F0 models, e.g. the demo's varied text)
 
 Every file is written atomically (a temporary file renamed into place), so an existing output is
 always complete and is trusted; an output older than its input is rebuilt. A file that cannot be
@@ -104,6 +106,7 @@ class PrepareConfig:
     # each speaker's SOURCE command line, see recipes/demo/relabel.py; an utterance whose phones
     # cannot be mapped to ours is force-aligned). flite is ~30x faster and exact.
     labels: str = "forced"
+    cond: bool = True  # stage 5 writes the WaveNet conditioning (False: prosody-only corpus)
 
 
 @dataclass(frozen=True)
@@ -1006,7 +1009,9 @@ def _run_manifest_stage(corpus: Corpus, config: PrepareConfig,
     moved = (old.get("mean") != mean or old.get("std") != std
              or previous.get("cond_channels") != stats["cond_channels"])
     todo = items if moved else _stale_or_missing(items, prep, "cond", "align", "f0", "phone_feats")
-    if moved and previous:
+    if not config.cond:
+        todo = []  # a prosody-only corpus: the manifest names no cond file
+    elif moved and previous:
         logger.info("log-F0 statistics changed: rebuilding all conditioning files")
     _, failures = run_parallel("stage 5 conditioning", prepare_conditioning, todo, config,
                                config, mean, std)
@@ -1027,7 +1032,8 @@ def _run_manifest_stage(corpus: Corpus, config: PrepareConfig,
             "num_samples": summary["num_samples"],
             "num_frames": summary["num_frames"],
             "duration_s": round(summary["num_samples"] / SAMPLE_RATE, 4),
-            **{kind: output_path(Path(""), kind, item).as_posix() for kind in OUTPUT_KINDS},
+            **{kind: output_path(Path(""), kind, item).as_posix() for kind in OUTPUT_KINDS
+               if kind != "cond" or config.cond},
         })
     # A cond rebuild must land before the statistics that describe it, and the manifest last.
     write_corpus_index(prep, stats, [corpus.speakers[s].to_json(i)
@@ -1140,6 +1146,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--labels", default="forced", choices=("forced", "flite"),
                         help="phone durations from forced alignment (default), or, for the "
                              "demo corpus, from flite's own phone times")
+    parser.add_argument("--no-cond", action="store_true",
+                        help="stage 5 without the WaveNet conditioning: split, statistics and "
+                             "a manifest without cond, for a corpus that only trains the "
+                             "duration and F0 models")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     return parser
@@ -1159,7 +1169,7 @@ def main(argv: list[str] | None = None) -> int:
         f0_two_pass=not args.f0_single_pass,
         speakers=tuple(s.strip() for s in args.speakers.split(",") if s.strip()),
         max_per_speaker=args.max_per_speaker, valid=args.valid, test=args.test, seed=args.seed,
-        progress=not args.no_progress, labels=args.labels,
+        progress=not args.no_progress, labels=args.labels, cond=not args.no_cond,
     )
     try:
         summary = prepare(config)
