@@ -152,43 +152,6 @@ def test_sampling_follows_the_softmax_with_temperature():
     assert (mulaw_encode(greedy) == np.argmax(bias)).all()
 
 
-@pytest.mark.parametrize("floor", [0.001, 0.003])
-def test_a_probability_floor_samples_the_floored_softmax(floor):
-    """LPCNet's noise-floor suppression: the histogram follows max(p - floor, 0), renormalized,
-    and a class below the floor is never drawn; the stream gives the same samples."""
-    from vocoder.stream import StreamingGenerator
-
-    model = random_model(cond_channels=0, num_speakers=0)
-    bias = np.random.default_rng(1).normal(0.0, 1.0, 256).astype(np.float32)
-    with torch.no_grad():
-        model.head_out.weight.zero_()
-        model.head_out.bias.copy_(torch.from_numpy(bias))
-    generator = Generator(model, probability_floor=floor)
-    draws = 40000
-    audio = generator.generate(num_samples=draws, seed=4)[0]
-    counts = np.bincount(mulaw_encode(audio), minlength=256)
-    probability = np.exp(bias - bias.max())
-    probability /= probability.sum()
-    floored = np.maximum(probability - floor, 0.0)
-    assert 0 < (floored == 0).sum() < 255  # the floor cuts some classes, not all
-    assert counts[floored == 0].sum() == 0
-    expected = floored / floored.sum() * draws
-    keep = expected >= 5
-    chi_square = ((counts[keep] - expected[keep]) ** 2 / expected[keep]).sum()
-    bins = keep.sum()
-    assert chi_square < bins + 6 * np.sqrt(2 * bins)
-    assert (counts != np.bincount(mulaw_encode(Generator(model).generate(
-        num_samples=draws, seed=4)[0]), minlength=256)).any()  # the floor changed the draws
-    streamed = np.concatenate(list(StreamingGenerator(generator).submit(
-        None, None, seed=4, temperature=1.0, num_samples=2000)))
-    np.testing.assert_array_equal(streamed, generator.generate(num_samples=2000, seed=4)[0])
-
-
-def test_a_probability_floor_that_would_remove_every_class_is_refused():
-    with pytest.raises(VocoderError, match=r"probability_floor must be in \[0, 1/256\)"):
-        Generator(random_model(), probability_floor=1 / 256)
-
-
 def test_generation_is_deterministic_per_seed():
     model = random_model()
     _, features, speakers = model_inputs(model, batch=1, frames=20)

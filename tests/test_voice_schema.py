@@ -95,7 +95,6 @@ JSON_CASES = [
     ("synthesis.temperature", float("nan"), "must be between"),
     ("synthesis.weights_dtype", "int8", "must be one of float16, float32"),
     ("synthesis.level_dbfs", 12, "must be between"),
-    ("synthesis.probability_floor", 0.01, "must be between"),
     ("conditioning.log_f0_mean", "5.0", "must be a number"),
     ("conditioning.log_f0_std", 0, "must be between"),
     ("sample_rate", 10**12, "must be between"),
@@ -117,15 +116,6 @@ def test_out_of_bounds_values_are_refused_naming_the_field(voice_copy, dotted, v
     edit_json(voice_copy, edit)
     field = dotted.replace(".0.", "[0].")
     refusal(lambda: read_voice(voice_copy), "voice.json", field, problem)
-
-
-def test_a_probability_floor_must_leave_the_likeliest_class_some_mass(voice_copy):
-    def edit(data):
-        data["synthesis"]["probability_floor"] = 0.003
-        data["models"]["wavenet"]["quantization_channels"] = 512
-    edit_json(voice_copy, edit)
-    refusal(lambda: read_voice(voice_copy), "voice.json", "synthesis.probability_floor",
-            "must be below 1 / models.wavenet.quantization_channels (512)")
 
 
 @pytest.mark.parametrize("section, value, fragments", [

@@ -112,8 +112,7 @@ class Synthesizer:
             "pitch", voice.model_config("pitch"), voice.tensors("pitch"))
         wavenet_config = WaveNetConfig.from_dict(voice.model_config("wavenet"))
         self.generator = Generator.from_tensors(
-            wavenet_config, voice.tensors("wavenet"), weights_dtype=voice.synthesis.weights_dtype,
-            probability_floor=voice.synthesis.probability_floor)
+            wavenet_config, voice.tensors("wavenet"), weights_dtype=voice.synthesis.weights_dtype)
         if not kernels_cached():  # info, not a warning: stderr stays as the CLI tests pin it
             logger.info("the first synthesis compiles the WaveNet's sample loop for this "
                         "machine (10-30 s, once); `python -m tts.warmup` does it ahead")

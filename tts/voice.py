@@ -166,9 +166,6 @@ class SynthesisSpec:
     # Active-speech RMS every speaker is brought to (``Speaker.level_dbfs``), where its
     # measured peak allows (PEAK_CEILING_DBFS).
     level_dbfs: float = _number(-60.0, 0.0, integer=False, default=-23.0)
-    # Subtracted from every class's probability before sampling (``vocoder.generate.Generator``:
-    # LPCNet's noise-floor suppression); below 1/256, the likeliest class's least share.
-    probability_floor: float = _number(0.0, 0.0039, integer=False, default=0.0)
 
 
 @dataclass(frozen=True)
@@ -333,9 +330,6 @@ def _check_compatible(spec: "VoiceSpec", path: Path) -> None:
     if wavenet.lpc_order and wavenet.mel_fft < spec.hop_length:
         _fail(path, "models.wavenet.mel_fft", f"must be >= hop_length ({spec.hop_length}) in "
                                               "excitation mode")
-    if spec.synthesis.probability_floor * wavenet.quantization_channels >= 1:
-        _fail(path, "synthesis.probability_floor", "must be below 1 / models.wavenet."
-                                                   f"quantization_channels ({wavenet.quantization_channels})")
 
 
 MAX_SPEAKERS = 1024

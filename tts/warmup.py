@@ -43,8 +43,7 @@ def warm_up(voice: str | None = None) -> float:
     for dtype in WEIGHT_DTYPES:
         if dtype != synth.generator.weights_dtype:
             other = Generator.from_tensors(synth.generator.config,
-                                           synth.voice.tensors("wavenet"), dtype,
-                                           synth.generator.probability_floor)
+                                           synth.voice.tensors("wavenet"), dtype)
             audio = StreamingGenerator(other).submit(plan.conditioning[:4], 0, seed=0,
                                                      temperature=synth.temperature)
             for _ in audio:

@@ -261,7 +261,6 @@ def _run(
     # what to do
     steps,  # number of time steps to run (each utterance stops at its num_samples)
     temperature,  # float; 0 = argmax
-    probability_floor,  # float in [0, 1/Q): subtracted from every class's probability
     teacher_inputs,  # (B, T) int64 inputs to force, or (B, 0) to feed back own samples
     out_classes,  # (B, steps) int64: the sample drawn at each step, from each one's own start
     out_logits,  # (B, steps, Q) f32 when teacher forcing, else (B, 0, Q)
@@ -379,14 +378,6 @@ def _run(
                 for q in range(classes):
                     logits[b, q] = _exp_nonpositive((logits[b, q] - top) * inverse_temperature)
                     total += logits[b, q]
-                if probability_floor > 0:
-                    # LPCNet's noise-floor suppression: the likeliest class keeps its mass
-                    # (its probability is >= 1/Q > the floor), the tail of unlikely ones goes.
-                    cut = np.float32(probability_floor) * total
-                    total = np.float32(0.0)
-                    for q in range(classes):
-                        logits[b, q] = max(logits[b, q] - cut, np.float32(0.0))
-                        total += logits[b, q]
                 # Inverse CDF. Should rounding leave the running sum short of the threshold
                 # (u within 1e-7 of 1), keep the argmax rather than an unlikely last class.
                 threshold = np.float32(_next_uniform(rng, b)) * total
@@ -441,42 +432,30 @@ class Generator:
     traffic per sample; math stays float32). Logits then differ from the model by ~1e-3.
     """
 
-    def __init__(self, model: WaveNet, weights_dtype: str = "float32",
-                 probability_floor: float = 0.0):
+    def __init__(self, model: WaveNet, weights_dtype: str = "float32"):
         """A generator for a torch ``WaveNet``: its weights are copied, so training the model
-        further does not change this generator. Synthesis uses :meth:`from_tensors` (no torch).
-
-        ``probability_floor``: sampling subtracts it from every class's probability and
-        renormalizes (LPCNet's suppression of the noise floor; 0: plain sampling), below
-        ``1 / quantization_channels`` so that the likeliest class always stays.
-        """
+        further does not change this generator. Synthesis uses :meth:`from_tensors` (no torch)."""
         tensors = {name: tensor.detach().cpu().float().numpy().copy()
                    for name, tensor in model.state_dict().items()}
-        self._build(model.config, tensors, weights_dtype, probability_floor)
+        self._build(model.config, tensors, weights_dtype)
 
     @classmethod
     def from_tensors(cls, config: WaveNetConfig, tensors: dict[str, np.ndarray],
-                     weights_dtype: str = "float32",
-                     probability_floor: float = 0.0) -> "Generator":
+                     weights_dtype: str = "float32") -> "Generator":
         """A generator from a config and the WaveNet's weights as numpy arrays, named as in
         ``WaveNet.state_dict()`` (e.g. ``vocoder.io.read_wavenet_tensors``); no torch."""
         generator = cls.__new__(cls)
-        generator._build(config, tensors, weights_dtype, probability_floor)
+        generator._build(config, tensors, weights_dtype)
         return generator
 
     def _build(self, config: WaveNetConfig, tensors: dict[str, np.ndarray],
-               weights_dtype: str, probability_floor: float) -> None:
+               weights_dtype: str) -> None:
         if weights_dtype not in WEIGHT_DTYPES:
             raise VocoderError(
                 f"weights_dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {weights_dtype!r}")
-        if not 0.0 <= probability_floor < 1.0 / config.quantization_channels:
-            raise VocoderError(
-                f"probability_floor must be in [0, 1/{config.quantization_channels}), got "
-                f"{probability_floor}: the likeliest class must keep some probability")
         check_wavenet_tensors(config, tensors)
         self.config = config
         self.weights_dtype = weights_dtype
-        self.probability_floor = float(probability_floor)
         R, G, S = config.residual_channels, config.gate_channels, config.skip_channels
         L = config.layers
 
@@ -830,7 +809,7 @@ class Generator:
              self.first_tap, prepared.layer_bias, prepared.frame_projections,
              prepared.num_frames, prepared.num_samples, state.queues, state.positions,
              state.time, state.last_sample, state.rng, steps, float(temperature),
-             float(self.probability_floor), teacher_inputs, out_classes, out_logits)
+             teacher_inputs, out_classes, out_logits)
         if teacher_inputs.shape[1]:
             return out_classes, out_logits
         return out_classes, None
