@@ -454,8 +454,8 @@ def save_prosody(model: DurationModel | PitchModel | DurationNetwork | PitchNetw
     prefix = Path(path_prefix)
     weights_path = prefix.with_name(prefix.name + ".safetensors")
     config_path = prefix.with_name(prefix.name + ".json")
-    if isinstance(model, _Network):
-        tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors.items()}
+    if isinstance(model, _Network):  # it computes in float64; the weights were float32
+        tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in model.tensors.items()}
     else:
         tensors = {k: np.ascontiguousarray(v.detach().cpu().numpy())
                    for k, v in model.state_dict().items()}

@@ -399,3 +399,19 @@ def test_a_run_starts_from_a_released_voice(tiny_voice, tiny_prepared, tmp_path)
         np.testing.assert_array_equal(value.numpy(), expected[name], err_msg=name)
     with pytest.raises(TrainingError, match=r"without voice.json: give a training checkpoint"):
         transfer_weights(model, f"all:{tmp_path}")
+
+
+def test_a_voice_exported_with_the_prosody_of_another_voice(tiny_voice, tiny_prepared, tmp_path):
+    """``export_voice(prosody_exp=VOICE_DIR)`` ships a newly trained WaveNet with that voice's
+    duration and F0 models exactly as they are."""
+    from tts.voice import export_voice, read_voice
+
+    source = read_voice(tiny_voice)
+    out = read_voice(export_voice(tiny_prepared, tiny_voice, tiny_voice.parent / "wavenet",
+                                  tmp_path / "voice", measure_levels=False))
+    for kind in ("duration", "pitch"):
+        assert out.model_config(kind) == source.model_config(kind)
+        expected, actual = source.tensors(kind), out.tensors(kind)
+        assert expected.keys() == actual.keys()
+        for name in expected:
+            np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)

@@ -537,7 +537,8 @@ def speakers(voice: str | None, as_json: bool) -> None:
 @click.option("--prep", required=True, type=click.Path(file_okay=False),
               help="The prepared corpus the models were trained on.")
 @click.option("--prosody", required=True, type=click.Path(file_okay=False),
-              help="Experiment directory of `python -m frontend.prosody_train`.")
+              help="Experiment directory of `python -m frontend.prosody_train`, or a voice "
+                   "directory whose duration and F0 models to take as they are.")
 @click.option("--wavenet", required=True, type=click.Path(file_okay=False),
               help="Experiment directory of `python -m vocoder.train` (its EMA weights).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),

@@ -774,6 +774,16 @@ def measure_and_store_levels(directory: Path) -> VoiceSpec:
     return spec
 
 
+def _voice_prosody(voice_dir: Path, out_dir: Path) -> None:
+    """A voice's duration and F0 models as their trainer saves them (``out_dir/KIND.*``)."""
+    from frontend.prosody import prosody_from_tensors, save_prosody
+
+    voice = read_voice(voice_dir)
+    for kind in ("duration", "pitch"):
+        save_prosody(prosody_from_tensors(kind, voice.model_config(kind), voice.tensors(kind)),
+                     out_dir / kind)
+
+
 def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str | Path,
                  out_dir: str | Path, *, name: str = "voice",
                  temperature: float = SynthesisSpec.temperature,
@@ -783,7 +793,8 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
     """Assemble a voice directory from a prepared corpus and trained checkpoints.
 
     ``prosody_exp``: the experiment directory of ``python -m frontend.prosody_train`` (its best
-    duration and F0 models are taken). ``wavenet_exp``: that of ``python -m vocoder.train``
+    duration and F0 models are taken), or a voice directory (its models as they are, e.g. to
+    ship a new WaveNet with the prosody of the voice it was trained on from). ``wavenet_exp``: that of ``python -m vocoder.train``
     (its EMA weights are taken). Training checkpoints stay where they are; only safetensors
     weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
     reads the WaveNet weights in (``SynthesisSpec.weights_dtype``). ``envelope_exp``: an
@@ -804,7 +815,10 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
 
     def fill(staging: Path) -> None:
         parts = staging / ".parts"  # each model as its trainer saves it, with its own metadata
-        export_prosody(prosody_exp, parts)
+        if (Path(prosody_exp) / VOICE_JSON).is_file():
+            _voice_prosody(Path(prosody_exp), parts)
+        else:
+            export_prosody(prosody_exp, parts)
         # Stored as the generation loop reads it: float16 halves the voice (15 → 7 MB).
         storage = torch.float16 if weights_dtype == "float16" else torch.float32
         wavenet = export_ema(wavenet_exp, parts, storage, envelope_exp)
