@@ -36,7 +36,7 @@ import collections
 import random
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from frontend.lexicon import cmudict
