@@ -401,15 +401,25 @@ def test_a_run_starts_from_a_released_voice(tiny_voice, tiny_prepared, tmp_path)
         transfer_weights(model, f"all:{tmp_path}")
 
 
-def test_a_voice_exported_with_the_prosody_of_another_voice(tiny_voice, tiny_prepared, tmp_path):
+@pytest.mark.parametrize("wavenet_from", ["run", "voice"])
+def test_a_voice_exported_with_the_models_of_another_voice(tiny_voice, tiny_prepared, tmp_path,
+                                                           wavenet_from):
     """``export_voice(prosody_exp=VOICE_DIR)`` ships a newly trained WaveNet with that voice's
-    duration and F0 models exactly as they are."""
-    from tts.voice import export_voice, read_voice
+    duration and F0 models exactly as they are; ``wavenet_exp=VOICE_DIR`` takes its WaveNet
+    (e.g. with envelope heads fitted since) as it is."""
+    from tts.voice import VoiceError, export_voice, read_voice
 
     source = read_voice(tiny_voice)
-    out = read_voice(export_voice(tiny_prepared, tiny_voice, tiny_voice.parent / "wavenet",
-                                  tmp_path / "voice", measure_levels=False))
-    for kind in ("duration", "pitch"):
+    wavenet = tiny_voice.parent / "wavenet" if wavenet_from == "run" else tiny_voice
+    out = read_voice(export_voice(tiny_prepared, tiny_voice, wavenet, tmp_path / "voice",
+                                  measure_levels=False))
+    kinds = ("duration", "pitch") if wavenet_from == "run" else ("duration", "pitch", "wavenet")
+    if wavenet_from == "voice":
+        with pytest.raises(VoiceError, match="--envelope grafts onto a trained run's WaveNet"):
+            export_voice(tiny_prepared, tiny_voice, tiny_voice, tmp_path / "other",
+                         envelope_exp=tiny_voice.parent / "wavenet", measure_levels=False)
+        assert not (tmp_path / "other").exists()
+    for kind in kinds:
         assert out.model_config(kind) == source.model_config(kind)
         expected, actual = source.tensors(kind), out.tensors(kind)
         assert expected.keys() == actual.keys()

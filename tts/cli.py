@@ -540,7 +540,8 @@ def speakers(voice: str | None, as_json: bool) -> None:
               help="Experiment directory of `python -m frontend.prosody_train`, or a voice "
                    "directory whose duration and F0 models to take as they are.")
 @click.option("--wavenet", required=True, type=click.Path(file_okay=False),
-              help="Experiment directory of `python -m vocoder.train` (its EMA weights).")
+              help="Experiment directory of `python -m vocoder.train` (its EMA weights), or a "
+                   "voice directory whose WaveNet to take as it is.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Voice directory to write (replaced atomically if it exists).")
 @click.option("--name", default="voice", show_default=True, help="Name stored in voice.json.")

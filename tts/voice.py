@@ -784,6 +784,16 @@ def _voice_prosody(voice_dir: Path, out_dir: Path) -> None:
                      out_dir / kind)
 
 
+def _voice_wavenet(voice_dir: Path, out_dir: Path, storage: Any) -> Any:
+    """A voice's WaveNet saved as its trainer's export saves one (``vocoder.io``); returned."""
+    from vocoder.io import save_wavenet, wavenet_from_config
+
+    voice = read_voice(voice_dir)
+    wavenet = wavenet_from_config(voice.model_config("wavenet"), voice.weights_path("wavenet"))
+    save_wavenet(wavenet, out_dir, storage)
+    return wavenet
+
+
 def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str | Path,
                  out_dir: str | Path, *, name: str = "voice",
                  temperature: float = SynthesisSpec.temperature,
@@ -794,7 +804,9 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
 
     ``prosody_exp``: the experiment directory of ``python -m frontend.prosody_train`` (its best
     duration and F0 models are taken), or a voice directory (its models as they are, e.g. to
-    ship a new WaveNet with the prosody of the voice it was trained on from). ``wavenet_exp``: that of ``python -m vocoder.train``
+    ship a new WaveNet with the prosody of the voice it was trained on from). ``wavenet_exp``
+    may be a voice directory too (its WaveNet, e.g. with envelope heads fitted by
+    ``tts.envelopes``). ``wavenet_exp``: that of ``python -m vocoder.train``
     (its EMA weights are taken). Training checkpoints stay where they are; only safetensors
     weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
     reads the WaveNet weights in (``SynthesisSpec.weights_dtype``). ``envelope_exp``: an
@@ -821,7 +833,13 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
             export_prosody(prosody_exp, parts)
         # Stored as the generation loop reads it: float16 halves the voice (15 → 7 MB).
         storage = torch.float16 if weights_dtype == "float16" else torch.float32
-        wavenet = export_ema(wavenet_exp, parts, storage, envelope_exp)
+        if (Path(wavenet_exp) / VOICE_JSON).is_file():
+            if envelope_exp is not None:
+                raise VoiceError("--envelope grafts onto a trained run's WaveNet: give --wavenet "
+                                 "the run's experiment directory, not a voice")
+            wavenet = _voice_wavenet(Path(wavenet_exp), parts, storage)
+        else:
+            wavenet = export_ema(wavenet_exp, parts, storage, envelope_exp)
         # Each trained model carries its own copy of the facts the voice stores once, as
         # format 1 did: converting checks that they all agree.
         assembled = {
