@@ -21,11 +21,11 @@
 # the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py),
 # ENVELOPE_MINUTES and REFINE_MINUTES (the envelope stages' time budgets; 0 skips the
 # refinement), JOINT_STEPS (0 skips the joint stage), DATA, EXP, VOICE.
-# The varied stage (not in the default STAGES until it is measured; STAGES="varied duration
-# pitch" runs it): 5,000 sentences of recipes/demo/sentences.py's varied set rendered by the same
+# The varied stage: 5,000 sentences of recipes/demo/sentences.py's varied set rendered by the same
 # speakers into $DATA/vctk_varied and prepared for the prosody models only (no WaveNet
 # conditioning, all in the training split) into $DATA/prep_varied; where that exists, the
-# duration and pitch stages train on it too (RESULTS.md, session 8, plan item 3).
+# duration and pitch stages train on it too (RESULTS.md, session 9). The heads stage fits
+# every speaker of the exported voice its own envelope head.
 # The stages: envelope (frame-rate pretraining of the envelope), refine (an envelope network of
 # its own, started from the pretrained one and trained on), wavenet (the WaveNet with the
 # pretrained envelope frozen), joint (the WaveNet goes on with the refined envelope frozen and
@@ -45,7 +45,7 @@ LPC_ORDER=${LPC_ORDER:-24}
 ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-}
 REFINE_MINUTES=${REFINE_MINUTES:-}
 JOINT_STEPS=${JOINT_STEPS:-}
-STAGES=${STAGES:-"corpus prepare relabel duration pitch eval envelope refine wavenet joint export"}
+STAGES=${STAGES:-"corpus prepare relabel varied duration pitch eval envelope refine wavenet joint export heads"}
 SHAPE=(--config "$RECIPE/wavenet_shape.json" --set "model.lpc_order=$LPC_ORDER")
 THREADS_SET=(--set "train.num_threads=$THREADS")
 # "--set KEY=VALUE" for a knob that is set, nothing for one that is not.
@@ -149,5 +149,12 @@ if run_stage export; then
     fi
     python -m tts export-voice --prep "$DATA/prep" --prosody "$EXP/prosody" \
         --wavenet "$WAVENET" -o "$VOICE" "${ENVELOPE[@]}"
+fi
+if run_stage heads && [[ "$LPC_ORDER" != 0 ]]; then
+    # Each speaker's own envelope head, fitted in closed form to its recordings (tts/envelopes.py):
+    # the shared head blends voices of similar pitch (RESULTS.md, session 8).
+    say "per-speaker envelope heads for $VOICE"
+    python -m tts.envelopes --voice "$VOICE" --prep "$DATA/prep" -o "$VOICE.heads" --threads "$THREADS"
+    rm -rf "$VOICE" && mv "$VOICE.heads" "$VOICE"
 fi
 say "done"
