@@ -804,10 +804,9 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
 
     ``prosody_exp``: the experiment directory of ``python -m frontend.prosody_train`` (its best
     duration and F0 models are taken), or a voice directory (its models as they are, e.g. to
-    ship a new WaveNet with the prosody of the voice it was trained on from). ``wavenet_exp``
-    may be a voice directory too (its WaveNet, e.g. with envelope heads fitted by
-    ``tts.envelopes``). ``wavenet_exp``: that of ``python -m vocoder.train``
-    (its EMA weights are taken). Training checkpoints stay where they are; only safetensors
+    ship a new WaveNet with the prosody of the voice it was trained on from). ``wavenet_exp``:
+    that of ``python -m vocoder.train`` (its EMA weights are taken), or a voice directory (its
+    WaveNet as it is, e.g. with envelope heads fitted by ``tts.envelopes``). Training checkpoints stay where they are; only safetensors
     weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
     reads the WaveNet weights in (``SynthesisSpec.weights_dtype``). ``envelope_exp``: an
     excitation-mode WaveNet's envelope network from that run of
@@ -822,6 +821,10 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
 
     if weights_dtype not in ("float16", "float32"):
         raise VoiceError(f"weights_dtype must be float16 or float32, got {weights_dtype!r}")
+    wavenet_is_voice = (Path(wavenet_exp) / VOICE_JSON).is_file()
+    if wavenet_is_voice and envelope_exp is not None:
+        raise VoiceError("--envelope grafts onto a trained run's WaveNet: give --wavenet the "
+                         "run's experiment directory, not a voice")
     prepared = read_corpus(prep_dir, VoiceError)
     log_f0_mean, log_f0_std = prepared.log_f0_normalization(VoiceError)
 
@@ -833,10 +836,7 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
             export_prosody(prosody_exp, parts)
         # Stored as the generation loop reads it: float16 halves the voice (15 → 7 MB).
         storage = torch.float16 if weights_dtype == "float16" else torch.float32
-        if (Path(wavenet_exp) / VOICE_JSON).is_file():
-            if envelope_exp is not None:
-                raise VoiceError("--envelope grafts onto a trained run's WaveNet: give --wavenet "
-                                 "the run's experiment directory, not a voice")
+        if wavenet_is_voice:
             wavenet = _voice_wavenet(Path(wavenet_exp), parts, storage)
         else:
             wavenet = export_ema(wavenet_exp, parts, storage, envelope_exp)

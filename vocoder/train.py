@@ -284,13 +284,9 @@ def init_source(path: str | Path) -> dict[str, torch.Tensor]:
         if not (Path(path) / VOICE_JSON).is_file():
             raise TrainingError(f"{path} is a directory without {VOICE_JSON}: give a training "
                                 "checkpoint (checkpoint.pt) or a voice directory")
-        from vocoder.io import VocoderError, read_wavenet_tensors
-
         try:
-            voice = read_voice(path)
-            tensors = read_wavenet_tensors(voice.model_config("wavenet"),
-                                           voice.weights_path("wavenet"))
-        except (VoiceError, VocoderError) as exc:
+            tensors = read_voice(path).tensors("wavenet")  # checked, float32
+        except VoiceError as exc:
             raise TrainingError(str(exc)) from None
         return {name: torch.from_numpy(array) for name, array in tensors.items()}
     return wavenet_names(shipped_weights(load_checkpoint(path)))
