@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,6 +84,33 @@ def test_a_closed_stream_stops_generating():
     assert engine._worker is None, "the loop kept running after its only stream was closed"
     produced = long._job.state.time[0]
     assert produced < 5000 * 10
+
+
+
+EXIT_WHILE_STREAMING = """
+import atexit, sys, time
+import numpy as np, torch
+from vocoder.generate import Generator
+from vocoder.model import WaveNet, WaveNetConfig
+from vocoder.stream import StreamingGenerator
+config = WaveNetConfig(layers=4, stacks=1, residual_channels=8, gate_channels=12, skip_channels=10,
+                       output_channels=9, hop_length=10, cond_channels=5, cond_hidden=7,
+                       cond_layers=2, cond_kernel=3, num_speakers=3, speaker_dim=4)
+engine = StreamingGenerator(Generator(WaveNet(config).eval()), threads=2, tick_samples=20)
+stream = engine.submit(np.zeros((100000, 5), np.float32), 0, seed=1, temperature=1.0)
+next(stream)
+# atexit runs after concurrent.futures has shut its pools: the loop thread ticks on meanwhile
+atexit.register(time.sleep, 1.0)
+sys.exit(0)
+"""
+
+
+def test_exiting_mid_stream_is_quiet():
+    """``tts say ... | head -c 100`` exits while the loop thread is between ticks."""
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", EXIT_WHILE_STREAMING], capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(repo)}, timeout=120)
+    assert done.returncode == 0 and done.stderr == b""
 
 
 # -- the Synthesizer ------------------------------------------------------------------------

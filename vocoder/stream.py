@@ -22,7 +22,7 @@ import itertools
 import logging
 import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -315,8 +315,8 @@ class StreamingGenerator:
             for job in behind:
                 self._compute_block(job)
         else:
-            futures = [pool.submit(run, group) for group in groups]
-            futures += [pool.submit(self._compute_block, job) for job in behind]
+            futures = [_start(pool, run, group) for group in groups]
+            futures += [_start(pool, self._compute_block, job) for job in behind]
             results = [future.result() for future in futures[:len(groups)]]
             for future in futures[len(groups):]:
                 future.result()
@@ -331,6 +331,21 @@ class StreamingGenerator:
                 if int(group.state.time[row]) >= job.num_samples:
                     job.state = group.state.select(np.array([row]))
                     job.pieces.put(_END)
+
+
+def _start(pool: ThreadPoolExecutor, work, argument) -> Future:
+    """``work(argument)`` on ``pool``, or here once the pool takes no more work.
+
+    At interpreter exit ``concurrent.futures`` refuses new work before daemon threads stop
+    (``tts say ... | head -c 100`` exits while a tick is under way); the tick then finishes on
+    this thread instead of failing with a traceback.
+    """
+    try:
+        return pool.submit(work, argument)
+    except RuntimeError:
+        done: Future = Future()
+        done.set_result(work(argument))
+        return done
 
 
 def _checked_features(generator: Generator, features: np.ndarray) -> np.ndarray:
