@@ -325,8 +325,12 @@ def test_a_separate_envelope_network_learns_on_and_is_grafted_onto_the_wavenet(c
     transfer_weights(plain, f"all:{source_path}")
     envelope_only = TrainingModel(WaveNet(excitation_config(envelope_layers=3)), 0, 0)
     # ... as does the envelope part alone: the source's envelope is its conditioning network
-    # and head, every tensor of which is taken.
-    assert transfer_weights(envelope_only, f"envelope:{source_path}") == len(
+    # and head, every tensor of which is taken, and the blocks beyond it start as identities.
+    started = transfer_weights(envelope_only, f"envelope:{source_path}")
+    state = envelope_only.wavenet.state_dict()
+    identities = [n for n in started if n.startswith("envelope_network.blocks.")
+                  and not torch.any(state[n])]
+    assert identities and len(started) - len(identities) == len(
         [k for k in source["ema"] if k.startswith(("wavenet.conditioning_network.",
                                                    "wavenet.mel_head."))])
     features = torch.from_numpy(np.load(corpus / "cond" / "spk_a" / "spk_a_000.npy"))[None]
@@ -390,6 +394,16 @@ def test_a_run_can_take_a_frozen_envelope_and_train_its_conditioning_network(cor
     for name in ("conditioning_network.input_conv.weight", "layers.0.dilated_conv.weight"):
         assert not torch.equal(after[name], start["wavenet." + name]), name
 
+    # A frozen part the source cannot fill (its head is per speaker, this model's shared)
+    # would train the rest against random weights: refused before a step.
+    heads_run = tmp_path / "heads"
+    train(tiny_train_config(corpus, heads_run, max_steps=1), excitation_config(
+        speaker_envelopes=True))
+    with pytest.raises(TrainingError, match=r"freeze keeps the envelope part .* would stay "
+                                            r"random: .*model.speaker_envelopes=true"):
+        train(tiny_train_config(corpus, tmp_path / "shared", max_steps=1, freeze=["envelope"],
+                                init=[f"all:{heads_run / 'checkpoint.pt'}"]), excitation_config())
+    assert not (tmp_path / "shared" / "checkpoint.pt").exists()
     # A waveform model without the auxiliary head has no envelope to freeze.
     with pytest.raises(TrainingError, match="has no envelope part"):
         train(tiny_train_config(corpus, tmp_path / "nofreeze", max_steps=1, aux_mel_weight=0.0,

@@ -305,6 +305,15 @@ def test_a_checkpoint_from_before_a_new_config_key_resumes_with_its_default(corp
     assert train(tiny_train_config(corpus, tmp_path, max_steps=2), tiny_model_config()).step == 2
 
 
+
+def test_settings_checked_against_the_speaker_count_see_the_corpus(corpus, tmp_path):
+    """``--set model.speaker_envelopes=true`` needs the speaker table the corpus implies."""
+    _, model_config = build_configs(str(corpus), str(tmp_path), (),
+                                    ["model.lpc_order=4", "model.mel_bands=8",
+                                     "model.mel_fft=400", "model.speaker_envelopes=true"])
+    speakers = json.loads((corpus / "speakers.json").read_text())["speakers"]
+    assert model_config.speaker_envelopes and model_config.num_speakers == len(speakers) > 1
+
 def test_the_command_line_resumes_with_the_checkpoint_settings(corpus, tmp_path, capsys):
     out = tmp_path / "exp"
     config = tmp_path / "cfg.json"

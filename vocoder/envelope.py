@@ -46,7 +46,7 @@ from vocoder.data import DatasetError, read_manifest
 from vocoder.lpc import log_mel
 from vocoder.model import WaveNet, WaveNetConfig, wavenet_part
 from vocoder.train import (TrainingModel, check_parts, convert_checkpoint, corpus_model_config,
-                           lpc_spec, transfer_weights, wavenet_names)
+                           corpus_model_defaults, lpc_spec, start_from, wavenet_names)
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +172,7 @@ def _pretrain(prep_dir: Path, out_dir: Path, config: EnvelopeTrainConfig,
     torch.manual_seed(config.seed)
     model = TrainingModel(WaveNet(model_config), 0, 0)
     if checkpoint is None:
-        for entry in config.init:
-            transfer_weights(model, entry)
+        start_from(model, config.init, ())
     wavenet = model.wavenet
     parts = envelope_parts(model_config)
     for name, parameter in zip(wavenet_names(dict(model.named_parameters())),
@@ -260,11 +259,12 @@ def _pretrain(prep_dir: Path, out_dir: Path, config: EnvelopeTrainConfig,
     return {"steps": step, "history": history}
 
 
-def build_configs(out_dir: str | Path, config_files: Sequence[str] = (),
+def build_configs(prep_dir: str | Path, out_dir: str | Path, config_files: Sequence[str] = (),
                   overrides: Sequence[str] = ()) -> tuple[EnvelopeTrainConfig, WaveNetConfig]:
-    """Defaults ← the checkpoint's configs (when resuming) ← each config file ← ``--set``."""
+    """The corpus ← the checkpoint's configs (when resuming) ← each config file ← ``--set``."""
     checkpoint = open_run(out_dir, (KIND,), convert_checkpoint, writer=False)
     values = settings(SECTIONS, checkpoint, config_files, overrides,
+                      base={"model": corpus_model_defaults(prep_dir)},
                       where=str(Path(out_dir) / CHECKPOINT_NAME))
     return (make_config(EnvelopeTrainConfig, values["train"], "train config"),
             make_config(WaveNetConfig, values["model"], "model config"))
@@ -279,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        config, model_config = build_configs(args.out, args.config_files, args.overrides)
+        config, model_config = build_configs(args.prep, args.out, args.config_files,
+                                             args.overrides)
         pretrain(args.prep, args.out, config, model_config)
     except (ValueError, OSError) as exc:
         print(f"vocoder.envelope: error: {error_line(exc)}", file=sys.stderr)

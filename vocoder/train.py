@@ -71,9 +71,9 @@ from vocoder.mulaw import mulaw_decode
 
 # Re-exported: what callers of this module used before the harness had them.
 __all__ = ["CHECKPOINT_NAME", "LOG_NAME", "MelSpectrogram", "TrainingError", "TrainingModel",
-           "WaveNetTrainConfig", "build_configs", "conditioning_reach", "export_ema",
-           "graft_envelope", "load_checkpoint", "lpc_spec", "main", "save_checkpoint", "train",
-           "transfer_weights"]
+           "WaveNetTrainConfig", "build_configs", "conditioning_reach", "corpus_model_defaults",
+           "export_ema", "graft_envelope", "load_checkpoint", "lpc_spec", "main",
+           "save_checkpoint", "start_from", "train", "transfer_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -292,9 +292,9 @@ def init_source(path: str | Path) -> dict[str, torch.Tensor]:
     return wavenet_names(shipped_weights(load_checkpoint(path)))
 
 
-def transfer_weights(model: TrainingModel, entry: str) -> int:
+def transfer_weights(model: TrainingModel, entry: str) -> list[str]:
     """Copy a part (``init`` entry ``PART:PATH``) of another run's weights into ``model``;
-    returns how many tensors were copied.
+    returns the names (``wavenet_names``) of the tensors it set.
 
     ``all`` copies every tensor whose name and shape agree and needs one at least; a named part
     must fit whole. An envelope network of the model's own, taken from a run without one,
@@ -327,13 +327,32 @@ def transfer_weights(model: TrainingModel, entry: str) -> int:
                    "this model has none") + "): give the model config of that run (e.g. "
                 "model.envelope_layers), or train.init=all:PATH")
     model.load_state_dict({actual[k]: source[k] for k in fits}, strict=False)
+    identities = []
     if seeded:
         with torch.no_grad():  # blocks beyond the source's as identities (residual blocks)
             for name, parameter in model.wavenet.envelope_network.named_parameters():
                 if f"envelope_network.{name}" not in fits:
                     parameter.zero_()
+                    identities.append(f"envelope_network.{name}")
     logger.info("%s: %d of %d tensors from %s", part, len(fits), len(target), path)
-    return len(fits)
+    return fits + identities
+
+
+def start_from(model: TrainingModel, init: Sequence[str], freeze: Sequence[str]) -> None:
+    """Every ``init`` entry into ``model``. A tensor of a frozen part that none of them set
+    would stay at its random start for the whole run (a source of another shape, e.g. a voice
+    with an envelope head per speaker), so that is refused before any step is spent."""
+    if not init:
+        return
+    started = {name for entry in init for name in transfer_weights(model, entry)}
+    left = [name for name in wavenet_names(dict(model.named_parameters()))
+            if wavenet_part(name) in freeze and name not in started]
+    if left:
+        raise TrainingError(
+            f"train.freeze keeps the {wavenet_part(left[0])} part as it starts, but train.init "
+            f"sets {len(left)} of its tensors from nowhere (e.g. {left[0]}: missing or of "
+            "another shape in the source), so they would stay random: give the source's model "
+            "config (e.g. model.speaker_envelopes=true), or leave the part out of train.freeze")
 
 
 def freeze_parts(model: TrainingModel, parts: Sequence[str]) -> None:
@@ -482,6 +501,14 @@ def export_ema(exp_dir: str | Path, out_dir: str | Path,
 
 
 # ----------------------------------------------------------------------------- data
+def corpus_model_defaults(prep_dir: str | Path) -> dict[str, Any]:
+    """What the corpus says of the model: the base layer of its settings, so that a setting
+    checked against the speaker count (``speaker_envelopes``) sees the corpus's."""
+    info = read_corpus_info(prep_dir)
+    return {"sample_rate": info.sample_rate, "hop_length": info.hop_length,
+            "cond_channels": info.cond_channels, "num_speakers": info.num_speakers}
+
+
 def corpus_model_config(model_config: WaveNetConfig, prep_dir: str) -> WaveNetConfig:
     """The model config with the corpus's rate, hop, feature size and speaker count filled in."""
     info = read_corpus_info(prep_dir)
@@ -615,8 +642,7 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     model = TrainingModel(WaveNet(model_config), context, head_bands).to(device)
     if checkpoint is None:
-        for entry in config.init:
-            transfer_weights(model, entry)
+        start_from(model, config.init, config.freeze)
     ema = ExponentialMovingAverage(model, config.ema_decay)
     freeze_parts(model, config.freeze)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
@@ -781,7 +807,8 @@ def build_configs(prep_dir: str, out_dir: str, config_files: Sequence[str] = (),
     """Defaults ← the checkpoint's configs (when resuming) ← each config file ← ``--set``."""
     checkpoint_path = Path(out_dir) / CHECKPOINT_NAME
     checkpoint = load_checkpoint(checkpoint_path, (KIND,)) if checkpoint_path.exists() else None
-    values = settings(SECTIONS, checkpoint, config_files, overrides, where=str(checkpoint_path))
+    values = settings(SECTIONS, checkpoint, config_files, overrides,
+                      base={"model": corpus_model_defaults(prep_dir)}, where=str(checkpoint_path))
     values["train"].update(prep_dir=str(prep_dir), out_dir=str(out_dir))
     return (make_config(WaveNetTrainConfig, values["train"], "train config"),
             make_config(WaveNetConfig, values["model"], "model config"))
