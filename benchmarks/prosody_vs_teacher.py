@@ -24,9 +24,11 @@ The last lines are ``duration_rmse_ms X`` and ``f0_rmse_cents Y``, the worst spe
 
 ``--breakdown`` adds two tables that say where those errors sit: the paired phones grouped by
 phone class, by position (the utterance's last syllable, the last syllable before a pause, other
-word-final syllables, the rest), by the word's length in syllables and by vowel stress; per
-speaker, duration RMSE and bias (ours − teacher, ms), then F0 RMSE and bias (cents). A third
-table pairs the pauses inside sentences (where flite paused, where we did).
+word-final syllables, the rest), by the word's length in syllables, by word kind (function
+word, one-syllable or longer content word) and by vowel stress; per speaker, duration RMSE and
+bias (ours − teacher, ms), then F0 RMSE and bias (cents). Then the words that carry the most
+squared duration error, over all speakers, and a table of the pauses inside sentences (where
+flite paused, where we did).
 
     python benchmarks/prosody_vs_teacher.py                  # bundled voice, Harvard sentences
     python benchmarks/prosody_vs_teacher.py --voice my-voice --sentences heldout --count 20
@@ -72,12 +74,14 @@ class PhoneProsody:
     context: dict[str, str] = field(default_factory=dict)
 
 
-BREAKDOWN_DIMENSIONS = ("class", "position", "word length", "stress")
+BREAKDOWN_DIMENSIONS = ("class", "position", "word length", "word kind", "stress")
+WORDS_LISTED = 12  # the words with the most squared duration error, in --breakdown
 
 
 def phone_context(utterance, k: int) -> dict[str, str]:
     """Phone ``k`` of ``utterance`` (a ``frontend.features.Utterance``) by breakdown dimension:
-    class (``PHONE_CLASS``), position of its syllable, syllables of its word, vowel stress."""
+    class (``PHONE_CLASS``), position of its syllable, syllables of its word, content or
+    function word (content ones by syllables), vowel stress; and its word (``"word"``)."""
     base, _ = split_stress(utterance.phonemes[k])
     if base in SILENCES:
         return {}
@@ -97,7 +101,11 @@ def phone_context(utterance, k: int) -> dict[str, str]:
     syllables = utterance.syllable_count[k]
     context = {"class": PHONE_CLASS[base], "position": position,
                "word length": f"{syllables} syllable{'s' if syllables > 1 else ''}"
-               if syllables < 3 else "3+ syllables"}
+               if syllables < 3 else "3+ syllables",
+               "word kind": ("function word" if not utterance.is_content_word[k]
+                             else "content word, 1 syllable" if syllables == 1
+                             else "content word, 2+ syllables"),
+               "word": utterance.words[utterance.word_index[k]].lower()}
     if base in VOWELS:
         context["stress"] = "stressed vowel" if utterance.stress[k] else "unstressed vowel"
     return context
@@ -260,6 +268,21 @@ def breakdown(pairs: list[tuple[PhoneProsody, PhoneProsody]]
     return result
 
 
+def word_errors(pairs: list[tuple[PhoneProsody, PhoneProsody]]
+                ) -> list[tuple[str, int, float, float, float]]:
+    """(word, phones, duration RMSE ms, bias ms, share of all the squared duration error) per
+    word of the paired phones, the largest share first."""
+    by_word: dict[str, list[float]] = {}
+    for mine, theirs in pairs:
+        by_word.setdefault(mine.context.get("word", ""), []).append(
+            mine.duration_ms - theirs.duration_ms)
+    total = sum(e * e for errors in by_word.values() for e in errors) or 1.0
+    rows = [(word, len(errors), float(np.sqrt(np.mean(np.square(errors)))),
+             float(np.mean(errors)), float(np.sum(np.square(errors)) / total))
+            for word, errors in by_word.items()]
+    return sorted(rows, key=lambda row: -row[4])
+
+
 def pause_summary(pauses: list[tuple[float | None, float | None]]) -> dict[str, float]:
     """Counts of the teacher's pauses, ours, those both make, and the error of those."""
     both = np.array([(a, b) for a, b in pauses if a is not None and b is not None]).reshape(-1, 2)
@@ -292,6 +315,11 @@ def format_breakdown(collected: list[tuple[str, SpeakerPhones]]) -> str:
                              else f"{m[rmse]:.{digits}f} ({m[bias]:+.{digits}f})")
             lines.append(f"| {key[0]}: {key[1]} | {everyone[key]['phones']:.0f} | "
                          + " | ".join(cells) + " |")
+    lines += ["", f"| the {WORDS_LISTED} words with the most duration error (all speakers) | "
+              "phones | RMSE (bias) ms | share of the squared error |", "|---|---|---|---|"]
+    for word, phones, rmse, bias, share in word_errors(
+            [pair for _, c in collected for pair in c.pairs])[:WORDS_LISTED]:
+        lines.append(f"| {word} | {phones} | {rmse:.1f} ({bias:+.1f}) | {100 * share:.1f}% |")
     lines += ["", "| pauses inside sentences | teacher | ours | both | RMSE (bias) ms |",
               "|---|---|---|---|---|"]
     for name, c in collected + [("all", SpeakerPhones([], 0, [p for _, c in collected
@@ -327,8 +355,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "benchmarks/intelligibility.py)")
     parser.add_argument("--count", type=int, default=20, help="sentences per speaker")
     parser.add_argument("--breakdown", action="store_true",
-                        help="also the errors by phone class, position, word length and stress, "
-                             "and the pauses (see the module docstring)")
+                        help="also the errors by phone class, position, word length, word kind "
+                             "and stress, the words with the most error, and the pauses (see "
+                             "the module docstring)")
     return parser.parse_args(argv)
 
 

@@ -13,6 +13,7 @@ from benchmarks.prosody_vs_teacher import (
     pair_phones,
     phone_context,
     score,
+    word_errors,
 )
 
 
@@ -50,6 +51,9 @@ def test_phones_are_grouped_by_class_position_word_length_and_stress():
     vowel = dict(contexts)["EY1"]
     assert vowel["class"] == "vowel" and vowel["stress"] == "stressed vowel"
     assert "stress" not in dict(contexts)["D"]
+    kinds = {(c["word"], c["word kind"]) for _, c in contexts if c}
+    assert kinds == {("yesterday", "content word, 2+ syllables"), ("it", "function word"),
+                     ("rained", "content word, 1 syllable")}
 
 
 def test_breakdown_and_pauses_say_where_the_error_is():
@@ -78,12 +82,24 @@ def test_breakdown_and_pauses_say_where_the_error_is():
         [(120.0, 200.0), (30.0, None), (None, 40.0)], key=str)
 
 
+def test_words_are_ranked_by_their_share_of_the_squared_error():
+    pairs = [(PhoneProsody("S", 70.0, 0.0, {"word": "salt"}), PhoneProsody("S", 100.0, 0.0)),
+             (PhoneProsody("AO", 90.0, 0.0, {"word": "salt"}), PhoneProsody("AO", 100.0, 0.0)),
+             (PhoneProsody("DH", 40.0, 0.0, {"word": "the"}), PhoneProsody("DH", 20.0, 0.0))]
+    rows = word_errors(pairs)
+    assert [row[:2] for row in rows] == [("salt", 2), ("the", 1)]
+    assert rows[0][2] == pytest.approx(np.sqrt((900 + 100) / 2)) and rows[0][3] == -20.0
+    assert rows[0][4] == pytest.approx(1000 / 1400) and rows[1][4] == pytest.approx(400 / 1400)
+
+
 @pytest.mark.slow
 def test_benchmark_runs_on_a_tiny_voice(tiny_voice, capsys):
     assert main(["--voice", str(tiny_voice), "--count", "2", "--breakdown"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert any(line.startswith("| class: vowel |") for line in lines)
     assert any(line.startswith("| pauses inside sentences |") for line in lines)
+    assert any(line.startswith("| word kind: function word |") for line in lines)
+    assert any(line.startswith("| the 12 words with the most duration error") for line in lines)
     assert lines[-2].startswith("duration_rmse_ms ") and float(lines[-2].split()[1]) > 0
     assert lines[-1].startswith("f0_rmse_cents ")
     # Our frontend and flite mostly agree on the phones of plain sentences.
