@@ -13,8 +13,9 @@ import pytest
 import soundfile as sf
 import soxr
 
+from frontend.g2p import FUNCTION_WORDS
 from frontend.lexicon import cmudict
-from frontend.phonemes import ARPABET
+from frontend.phonemes import ARPABET, split_stress
 from recipes.demo.flite import FliteError, parse_flite_args, render, render_with_phone_times
 from recipes.demo.make_corpus import (
     DEFAULT_SENTENCES_PER_SPEAKER,
@@ -29,11 +30,14 @@ from recipes.demo.make_corpus import (
     plan_utterances,
 )
 from recipes.demo.sentences import (
+    HARVARD_SENTENCES,
     HELDOUT_EVERYDAY,
     MAX_WORDS,
     MIN_WORDS,
     count_words,
     heldout_sentences,
+    lexical_sentences,
+    lexical_word_pool,
     phoneme_stats,
     training_sentences,
     training_vocabulary,
@@ -196,12 +200,10 @@ def test_varied_words_are_all_in_cmudict():
 
 
 def test_varied_sentences_never_are_heldout_or_harvard_sentences(varied):
-    from benchmarks.alignment_accuracy import TEST_SENTENCES  # the prosody benchmark's Harvard
-
     everything = set(varied_sentences(20000))
     assert not everything & set(HELDOUT_EVERYDAY)
     assert not everything & set(heldout_sentences())
-    assert not everything & set(TEST_SENTENCES)
+    assert not everything & set(HARVARD_SENTENCES)
     assert not everything & set(training_sentences(6000))
     # nor a content word that only the held-out templates have
     heldout_words = {w for name in dir(sentence_lists) if name.startswith("HELDOUT_")
@@ -209,6 +211,32 @@ def test_varied_sentences_never_are_heldout_or_harvard_sentences(varied):
                      for entry in getattr(sentence_lists, name)
                      for w in words_of(str(entry))}
     assert not (heldout_words - training_vocabulary()) & varied_vocabulary()
+
+
+def test_lexical_sentences_keep_the_phrasing_and_change_the_words(varied):
+    lexical = lexical_sentences(300)
+    assert lexical == lexical_sentences(301)[:300] and lexical != lexical_sentences(300, seed=1)
+    pool = {w for words in lexical_word_pool().values() for w in words}
+    assert len(pool) > 3000
+    lexicon = cmudict()
+    swapped = 0
+    for old, new in zip(varied[:300], lexical):
+        assert re.sub(r"[A-Za-z']+", "w", old) == re.sub(r"[A-Za-z']+", "w", new)  # punctuation
+        for a, b in zip(words_of(old), words_of(new)):
+            if a in FUNCTION_WORDS:
+                assert a == b
+            elif a != b:
+                swapped += 1
+                assert b in pool and len(lexicon[b]) == 1
+                syllables = [sum(split_stress(p)[1] is not None for p in lexicon[w][0])
+                             for w in (a, b)]
+                assert syllables[0] == syllables[1]
+    assert swapped > 1000
+    held_out = {w for text in (*HARVARD_SENTENCES, *HELDOUT_EVERYDAY, *heldout_sentences())
+                for w in words_of(text)}
+    assert not pool & held_out
+    with pytest.raises(ValueError, match="count must be >= 0"):
+        lexical_sentences(-1)
 
 
 # ----------------------------------------------------------------------------- plan / speakers
@@ -403,6 +431,11 @@ def test_varied_corpus_is_its_own_and_prepares_for_prosody_only(tiny_corpus, tmp
         make_corpus(tiny_corpus, sentences="varied")
     with pytest.raises(CorpusError, match="unknown sentence source"):
         plan_utterances(1, 1, sentences="poems")
+    lexical = plan_utterances(2, 2, sentences="lexical")
+    assert [u.utterance_id for u in lexical] == ["p225_x001", "p225_x002", "p226_x001",
+                                                 "p226_x002"]
+    assert [u.text for u in lexical[:2]] == [lexical_sentences(len(SPEAKERS) + 1)[i]
+                                             for i in (len(SPEAKERS), 0)]
 
     # stages 1-5 without the WaveNet conditioning, everything in the training split
     prep = tmp_path / "prep"

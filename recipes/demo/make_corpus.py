@@ -1,7 +1,7 @@
 """Render the synthetic demo corpus with flite, in the VCTK 0.92 layout.
 
     python -m recipes.demo.make_corpus OUT_DIR [--speakers N] [--sentences-per-speaker N]
-                                               [--jobs N] [--seed S] [--sentences varied]
+                                               [--jobs N] [--seed S] [--sentences SET]
 
 writes
     OUT_DIR/speaker-info.txt                                  VCTK columns + SOURCE= flite options
@@ -18,7 +18,10 @@ and files appear atomically, so an interrupted run leaves no half-written audio.
 ``--sentences varied`` renders ``recipes.demo.sentences.varied_sentences`` instead of the
 training templates (extra text for the duration and F0 models; same speakers and settings),
 into a corpus of its own: its utterances are numbered pNNN_v001, ... so that they never share
-an id with the main corpus's pNNN_001, ... when both are trained on.
+an id with the main corpus's pNNN_001, ... when both are trained on. ``--sentences lexical``
+renders ``lexical_sentences`` (the varied sentences with their content words swapped for other
+CMUdict words of as many syllables: the teachers' timing of words never seen before), numbered
+pNNN_x001, ...
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from tqdm import tqdm
 
 from recipes.demo.flite import SAMPLE_RATE as FLITE_SAMPLE_RATE
 from recipes.demo.flite import parse_flite_args, render
-from recipes.demo.sentences import training_sentences, varied_sentences
+from recipes.demo.sentences import lexical_sentences, training_sentences, varied_sentences
 from tts_common.files import atomic_file
 
 logger = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ DEFAULT_SPEAKERS = 10
 SENTENCE_SOURCES: dict[str, tuple[Callable[[int, int], list[str]], str]] = {
     "templates": (training_sentences, ""),
     "varied": (varied_sentences, "v"),
+    "lexical": (lexical_sentences, "x"),
 }
 
 
@@ -357,8 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="parallel flite processes")
     parser.add_argument("--seed", type=int, default=0, help="sentence generator seed")
     parser.add_argument("--sentences", choices=tuple(SENTENCE_SOURCES), default="templates",
-                        help="the training templates (default), or the varied set: extra text "
-                             "for the duration and F0 models, into a corpus of its own")
+                        help="the training templates (default), or extra text for the duration "
+                             "and F0 models into a corpus of its own: the varied set, or the "
+                             "lexical set (the varied one with other words)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:

@@ -39,6 +39,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from frontend.g2p import FUNCTION_WORDS
 from frontend.lexicon import cmudict
 from frontend.phonemes import ARPABET, VOWELS, split_stress
 
@@ -389,6 +390,53 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else ORDINAL_SUFFIXES.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+# IEEE "Harvard" sentences, lists 1-4 (public domain): held out, the test set of
+# benchmarks/alignment_accuracy.py and benchmarks/prosody_vs_teacher.py; no training sentence
+# and no word of the lexical set comes from them.
+HARVARD_SENTENCES = (
+    "The birch canoe slid on the smooth planks.",
+    "Glue the sheet to the dark blue background.",
+    "It's easy to tell the depth of a well.",
+    "These days a chicken leg is a rare dish.",
+    "Rice is often served in round bowls.",
+    "The juice of lemons makes fine punch.",
+    "The box was thrown beside the parked truck.",
+    "The hogs were fed chopped corn and garbage.",
+    "Four hours of steady work faced us.",
+    "A large size in stockings is hard to sell.",
+    "The boy was there when the sun rose.",
+    "A rod is used to catch pink salmon.",
+    "The source of the huge river is the clear spring.",
+    "Kick the ball straight and follow through.",
+    "Help the woman get back to her feet.",
+    "A pot of tea helps to pass the evening.",
+    "Smoky fires lack flame and heat.",
+    "The soft cushion broke the man's fall.",
+    "The salt breeze came across from the sea.",
+    "The girl at the booth sold fifty bonds.",
+    "The small pup gnawed a hole in the sock.",
+    "The fish twisted and turned on the bent hook.",
+    "Press the pants and sew a button on the vest.",
+    "The swan dive was far short of perfect.",
+    "The beauty of the view stunned the young boy.",
+    "Two blue fish swam in the tank.",
+    "Her purse was full of useless trash.",
+    "The colt reared and threw the tall rider.",
+    "It snowed, rained, and hailed the same morning.",
+    "Read verse out loud for pleasure.",
+    "Hoist the load to your left shoulder.",
+    "Take the winding path to reach the lake.",
+    "Note closely the size of the gas tank.",
+    "Wipe the grease off his dirty face.",
+    "Mend the coat before you go out.",
+    "The wrist was badly strained and hung limp.",
+    "The stray cat gave birth to kittens.",
+    "The young girl gave no clear response.",
+    "The meal was cooked before the bell rang.",
+    "What joy there is in living.",
+)
 
 
 def _starts_with_vowel_sound(phrase: str) -> bool:
@@ -1027,6 +1075,64 @@ def varied_sentences(count: int = 5000, seed: int = 0) -> list[str]:
         seen.add(sentence)
         sentences.append(sentence)
     return sentences
+
+
+LEXICAL_WORD_LETTERS = (3, 10)  # the length range of the lexical set's replacement words
+# CMUdict is mostly names; a word with two of these forms in it too is nearly always a common
+# English word ("pass": passes, passed, passing), a surname hardly ever.
+LEXICAL_FORMS = ("s", "es", "d", "ed", "ing", "er", "ers", "ly", "ness")
+_CAPITALIZED = re.compile(r"[A-Z][a-z']*")
+
+
+def lexical_word_pool() -> dict[int, list[str]]:
+    """CMUdict words by syllable count (1, 2, 3): letters only, of one pronunciation, with two
+    of ``LEXICAL_FORMS`` in CMUdict as well, not a function word, and no word of a held-out
+    sentence (``HARVARD_SENTENCES``, ``HELDOUT_EVERYDAY``, ``heldout_sentences()``), so that no
+    benchmark hears a word the prosody models learnt from this set."""
+    held_out = {word for text in (*HARVARD_SENTENCES, *HELDOUT_EVERYDAY, *heldout_sentences())
+                for word in words_of(text)}
+    low, high = LEXICAL_WORD_LETTERS
+    pool: dict[int, list[str]] = {1: [], 2: [], 3: []}
+    lexicon = cmudict()
+    for word, pronunciations in sorted(lexicon.items()):
+        if (len(pronunciations) != 1 or not low <= len(word) <= high or not word.isalpha()
+                or not word.isascii() or word in FUNCTION_WORDS or word in held_out
+                or sum(word + ending in lexicon for ending in LEXICAL_FORMS) < 2):
+            continue
+        syllables = sum(split_stress(phone)[1] is not None for phone in pronunciations[0])
+        if syllables in pool:
+            pool[syllables].append(word)
+    return pool
+
+
+def lexical_sentences(count: int = 5000, seed: int = 0) -> list[str]:
+    """``count`` sentences of the lexical set: the varied set's sentences (same phrasing,
+    punctuation and function words) with every other word swapped for a random CMUdict word of
+    as many syllables (``lexical_word_pool``; names and words of 4+ syllables stay). They make
+    no sense; what they teach the duration and F0 models is the teacher's timing of words
+    never seen before, so that it is learnt as a rule of the phones, stress and position and
+    not word by word. ``lexical_sentences(n)`` is a prefix of ``(n+1)``."""
+    if count < 0:
+        raise ValueError(f"cannot generate {count} lexical sentences: the count must be >= 0")
+    rng = random.Random(seed + 3_000_017)  # a stream of its own
+    pool = lexical_word_pool()
+    lexicon = cmudict()
+    names = {name.lower() for name in V_NAMES}
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        pronunciation = lexicon.get(lower)
+        if lower in FUNCTION_WORDS or lower in names or pronunciation is None:
+            return word
+        syllables = sum(split_stress(phone)[1] is not None for phone in pronunciation[0])
+        if syllables not in pool:
+            return word
+        new = rng.choice(pool[syllables])
+        return new.capitalize() if _CAPITALIZED.fullmatch(word) else new
+
+    return [re.sub(r"[A-Za-z]+(?:'[a-z]+)?", swap, sentence)
+            for sentence in varied_sentences(count, seed)]
 
 
 def varied_vocabulary() -> frozenset[str]:
