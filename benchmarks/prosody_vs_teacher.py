@@ -54,7 +54,11 @@ if str(REPO_ROOT) not in sys.path:
 from frontend.phonemes import PAUSE, PHONE_CLASS, SILENCES, VOWELS, split_stress  # noqa: E402
 from frontend.pitch import extract_f0  # noqa: E402
 from recipes.demo.flite import FliteError, parse_flite_args, render_with_phone_times  # noqa: E402
-from recipes.demo.sentences import HELDOUT_EVERYDAY, heldout_sentences  # noqa: E402
+from recipes.demo.sentences import (  # noqa: E402
+    HARVARD_SENTENCES,
+    HELDOUT_EVERYDAY,
+    heldout_sentences,
+)
 
 logger = logging.getLogger("prosody_vs_teacher")
 
@@ -112,9 +116,7 @@ def phone_context(utterance, k: int) -> dict[str, str]:
 
 
 def harvard_sentences() -> list[str]:
-    from benchmarks.alignment_accuracy import TEST_SENTENCES
-
-    return list(TEST_SENTENCES)
+    return list(HARVARD_SENTENCES)
 
 
 def phone_f0(f0_hz: np.ndarray, voiced: np.ndarray, start: int, end: int) -> float:

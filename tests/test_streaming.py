@@ -86,7 +86,6 @@ def test_a_closed_stream_stops_generating():
     assert produced < 5000 * 10
 
 
-
 EXIT_WHILE_STREAMING = """
 import atexit, sys, time
 import numpy as np, torch

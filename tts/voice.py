@@ -806,8 +806,8 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
     duration and F0 models are taken), or a voice directory (its models as they are, e.g. to
     ship a new WaveNet with the prosody of the voice it was trained on from). ``wavenet_exp``:
     that of ``python -m vocoder.train`` (its EMA weights are taken), or a voice directory (its
-    WaveNet as it is, e.g. with envelope heads fitted by ``tts.envelopes``). Training checkpoints stay where they are; only safetensors
-    weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
+    WaveNet as it is, e.g. with envelope heads fitted by ``tts.envelopes``). Training
+    checkpoints stay where they are; only safetensors weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
     reads the WaveNet weights in (``SynthesisSpec.weights_dtype``). ``envelope_exp``: an
     excitation-mode WaveNet's envelope network from that run of
     ``python -m vocoder.envelope --set model.envelope_layers=N`` instead of its own.

@@ -1082,6 +1082,12 @@ LEXICAL_WORD_LETTERS = (3, 10)  # the length range of the lexical set's replacem
 # English word ("pass": passes, passed, passing), a surname hardly ever.
 LEXICAL_FORMS = ("s", "es", "d", "ed", "ing", "er", "ers", "ly", "ness")
 _CAPITALIZED = re.compile(r"[A-Z][a-z']*")
+_WORD_ANY_CASE = re.compile(_WORD.pattern, re.IGNORECASE)
+
+
+def _syllables(pronunciation: Sequence[str]) -> int:
+    """Syllables of an ARPAbet pronunciation: its vowels, the phones with a stress digit."""
+    return sum(split_stress(phone)[1] is not None for phone in pronunciation)
 
 
 def lexical_word_pool() -> dict[int, list[str]]:
@@ -1099,7 +1105,7 @@ def lexical_word_pool() -> dict[int, list[str]]:
                 or not word.isascii() or word in FUNCTION_WORDS or word in held_out
                 or sum(word + ending in lexicon for ending in LEXICAL_FORMS) < 2):
             continue
-        syllables = sum(split_stress(phone)[1] is not None for phone in pronunciations[0])
+        syllables = _syllables(pronunciations[0])
         if syllables in pool:
             pool[syllables].append(word)
     return pool
@@ -1125,14 +1131,13 @@ def lexical_sentences(count: int = 5000, seed: int = 0) -> list[str]:
         pronunciation = lexicon.get(lower)
         if lower in FUNCTION_WORDS or lower in names or pronunciation is None:
             return word
-        syllables = sum(split_stress(phone)[1] is not None for phone in pronunciation[0])
+        syllables = _syllables(pronunciation[0])
         if syllables not in pool:
             return word
         new = rng.choice(pool[syllables])
         return new.capitalize() if _CAPITALIZED.fullmatch(word) else new
 
-    return [re.sub(r"[A-Za-z]+(?:'[a-z]+)?", swap, sentence)
-            for sentence in varied_sentences(count, seed)]
+    return [_WORD_ANY_CASE.sub(swap, sentence) for sentence in varied_sentences(count, seed)]
 
 
 def varied_vocabulary() -> frozenset[str]:
