@@ -57,7 +57,9 @@ class ProsodyError(ValueError):
 
 @dataclass
 class DurationConfig:
-    input_dim: int = 0  # phoneme feature dimension (frontend.features.PHONEME_FEATURE_DIM)
+    input_dim: int = 0  # width of one phoneme's row: feature_set_dim(feature_set)
+    # What each row holds (frontend.intonation.FEATURE_SETS); models before it read "phoneme".
+    feature_set: str = "phoneme"
     num_speakers: int = 1
     speaker_dim: int = 16
     hidden: int = 128
@@ -74,7 +76,8 @@ class DurationConfig:
 
 @dataclass
 class PitchConfig:
-    input_dim: int = 0  # frame feature dimension (frontend.features.FRAME_FEATURE_DIM)
+    input_dim: int = 0  # width of one frame's row: feature_set_dim(feature_set) + 4 positions
+    feature_set: str = "phoneme"  # as DurationConfig.feature_set
     num_speakers: int = 1
     speaker_dim: int = 16
     frame_hidden: int = 48  # width at the frame rate (5 ms), kept small: sequences are long
@@ -108,6 +111,11 @@ def _check_config(config: Any, positive: tuple[str, ...], non_negative: tuple[st
                            f"got {config.hidden}")
     if not 0.0 <= float(config.dropout) < 1.0:
         raise ProsodyError(f"{name}.dropout must be in [0, 1), got {config.dropout!r}")
+    from frontend.intonation import FEATURE_SETS
+
+    if config.feature_set not in FEATURE_SETS:
+        raise ProsodyError(f"{name}.feature_set must be one of {', '.join(FEATURE_SETS)}, got "
+                           f"{config.feature_set!r}")
     if config.speakers and len(config.speakers) != config.num_speakers:
         raise ProsodyError(f"{name}.speakers lists {len(config.speakers)} ids but num_speakers is "
                            f"{config.num_speakers}")
@@ -358,9 +366,11 @@ def round_durations(frames: np.ndarray, pauses: np.ndarray | None = None) -> np.
 
 
 def _pause_column(phone_feats: np.ndarray) -> np.ndarray | None:
-    from frontend.features import PHONEME_FEATURE_DIM, feature_columns
+    from frontend.features import feature_columns
+    from frontend.intonation import FEATURE_SETS
 
-    if phone_feats.shape[1] != PHONEME_FEATURE_DIM:
+    # Every feature set starts with the phoneme features.
+    if phone_feats.shape[1] not in FEATURE_SETS.values():
         return None
     return phone_feats[:, feature_columns("pause_flags").start] > 0.5  # (N,)
 
@@ -435,11 +445,17 @@ def _kind_of(model: Any) -> str:
                        f"got {type(model).__name__}")
 
 
-def expected_feature_dim(kind: str) -> int:
-    """The input width the current frontend produces for a "duration" or "pitch" model."""
-    from frontend.features import FRAME_FEATURE_DIM, PHONEME_FEATURE_DIM
+def expected_feature_dim(kind: str, feature_set: str = "phoneme") -> int:
+    """The input width the current frontend produces for a "duration" or "pitch" model that
+    reads ``feature_set`` (``frontend.intonation.FEATURE_SETS``)."""
+    from frontend.features import FRAME_POSITION_LAYOUT
+    from frontend.intonation import feature_set_dim
 
-    return int(FRAME_FEATURE_DIM if kind == "pitch" else PHONEME_FEATURE_DIM)
+    try:
+        width = feature_set_dim(feature_set)
+    except ValueError as exc:
+        raise ProsodyError(str(exc)) from None
+    return width + (sum(w for _, w in FRAME_POSITION_LAYOUT) if kind == "pitch" else 0)
 
 
 def save_prosody(model: DurationModel | PitchModel | DurationNetwork | PitchNetwork,
@@ -512,11 +528,6 @@ def _config_from_metadata(kind: str, metadata: Any, source: str) -> DurationConf
         raise ProsodyError(f"{source} was trained with a different phoneme inventory "
                            f"({len(metadata.get('inventory') or [])} symbols, this frontend has "
                            f"{len(inventory())}): retrain the {kind} model with this version")
-    expected = expected_feature_dim(kind)
-    if metadata.get("feature_dim") != expected:
-        raise ProsodyError(f"{source} expects {metadata.get('feature_dim')} input features "
-                           f"but this frontend produces {expected}: retrain the {kind} model "
-                           "with this version")
     config_class = _CONFIGS[kind]
     config_fields = {f.name for f in dataclasses.fields(config_class)}
     raw_config = metadata.get("config")
@@ -525,9 +536,15 @@ def _config_from_metadata(kind: str, metadata: Any, source: str) -> DurationConf
         raise ProsodyError(f"{source}: config is missing or has unknown keys {unknown} "
                            "(written by a newer version?)")
     try:
-        return config_class(**raw_config)
+        config = config_class(**raw_config)
     except TypeError as exc:
         raise ProsodyError(f"{source}: bad config ({exc})") from None
+    expected = expected_feature_dim(kind, config.feature_set)
+    if metadata.get("feature_dim") != expected or config.input_dim != expected:
+        raise ProsodyError(f"{source} expects {metadata.get('feature_dim')} input features "
+                           f"but this frontend produces {expected} for its feature set "
+                           f"{config.feature_set!r}: retrain the {kind} model with this version")
+    return config
 
 
 def read_prosody_tensors(kind: str, weights_path: str | Path) -> dict[str, np.ndarray]:

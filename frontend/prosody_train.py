@@ -114,14 +114,34 @@ class ProsodyExample:
     utt_id: str
     speaker_index: int
     phonemes: list[str]
-    phone_feats: np.ndarray  # (N, D) float32
+    phone_feats: np.ndarray  # (N, D) float32: the model's input rows (see with_feature_set)
     durations: np.ndarray  # (N,) int64 frames, sum == T
     f0_hz: np.ndarray  # (T,) float32, 0 where unvoiced
     voiced: np.ndarray  # (T,) bool
+    utterance: dict[str, Any] = dataclasses.field(default_factory=dict)  # Utterance.to_dict()
 
     @property
     def pauses(self) -> np.ndarray:
         return np.array([p in SILENCES for p in self.phonemes], dtype=bool)  # (N,)
+
+
+def with_feature_set(examples: list[ProsodyExample], feature_set: str) -> list[ProsodyExample]:
+    """The examples with the input rows a model reading ``feature_set`` takes (the corpus
+    stores the "phoneme" rows; the others are computed from each utterance's record)."""
+    from frontend.features import Utterance
+    from frontend.intonation import prosody_phone_features
+
+    if feature_set == "phoneme":
+        return examples
+    converted = []
+    for u in examples:
+        rows = prosody_phone_features(Utterance.from_dict(u.utterance), feature_set,
+                                      phone_feats=u.phone_feats)
+        if len(rows) != len(u.durations):
+            raise ProsodyError(f"{u.utt_id}: {len(rows)} feature rows for {len(u.durations)} "
+                               "durations: rerun the corpus preparation's features stage")
+        converted.append(dataclasses.replace(u, phone_feats=rows))
+    return converted
 
 
 def _frame_features(phone_feats: np.ndarray, durations: np.ndarray) -> np.ndarray:
@@ -212,6 +232,7 @@ def _load_utterance(prep: Path, entry: dict[str, Any]) -> ProsodyExample:
         utt_id=str(entry["utt_id"]), speaker_index=int(entry["speaker_index"]), phonemes=phonemes,
         phone_feats=phone_feats, durations=durations,
         f0_hz=f0[:, 0], voiced=(f0[:, 1] > 0.5) & (f0[:, 0] > 0),
+        utterance=align["utterance"],
     )
 
 
@@ -351,9 +372,13 @@ def evaluate(prep_dir: str | Path, duration_dir: str | Path | None,
     metrics: dict[str, Any] = {"split": split, "utterances": len(utterances)}
     with torch_threads(threads):
         if duration_dir is not None:
-            metrics.update(duration_metrics(load_duration_model(duration_dir), utterances))
+            model = load_duration_model(duration_dir)
+            metrics.update(duration_metrics(
+                model, with_feature_set(utterances, model.config.feature_set)))
         if pitch_dir is not None:
-            metrics.update(pitch_metrics(load_pitch_model(pitch_dir), utterances))
+            model = load_pitch_model(pitch_dir)
+            metrics.update(pitch_metrics(
+                model, with_feature_set(utterances, model.config.feature_set)))
     return metrics
 
 
@@ -433,6 +458,11 @@ def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
     corpus_facts = {"input_dim": input_dim, "num_speakers": len(speakers), "speakers": speakers}
     train_config, model_config, checkpoint = build_configs(
         kind, prep_dir, exp_dir, train_config, config_files, overrides, corpus_facts)
+    # The input width follows from the feature set the settings chose.
+    model_config = dataclasses.replace(
+        model_config, input_dim=expected_feature_dim(kind, model_config.feature_set))
+    train_set = with_feature_set(train_set, model_config.feature_set)
+    valid_set = with_feature_set(valid_set, model_config.feature_set)
     if checkpoint is not None:
         try:
             check_same_config(checkpoint_path, checkpoint["model_config"],

@@ -36,6 +36,7 @@ from frontend.features import (
     frame_features,
     phoneme_features,
 )
+from frontend.intonation import prosody_phone_features
 from frontend.lexicon import Lexicon
 from frontend.phonemes import PAUSE, SILENCE
 from frontend.prosody import (
@@ -173,14 +174,29 @@ class Synthesizer:
         check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range)
         with single_threaded_blas():
             phone_feats = phoneme_features(utterance)  # (N, D)
-            durations = predict_durations(self.duration_model, phone_feats, speaker_index,
+            duration_rows, pitch_rows = self._prosody_rows(utterance, phone_feats)
+            durations = predict_durations(self.duration_model, duration_rows, speaker_index,
                                           speed=speed)  # (N,)
             frame_feats = frame_features(phone_feats, durations)  # (T, D + 4)
-            f0_hz, voiced = predict_f0(self.pitch_model, frame_feats, speaker_index,
+            pitch_feats = (frame_feats if pitch_rows is phone_feats
+                           else frame_features(pitch_rows, durations))  # (T, D' + 4)
+            f0_hz, voiced = predict_f0(self.pitch_model, pitch_feats, speaker_index,
                                        pitch_shift_semitones=pitch, pitch_range=pitch_range)
             conditioning = wavenet_conditioning(frame_feats, f0_hz, voiced,
                                                 self.log_f0_mean, self.log_f0_std)  # (T, C)
         return SentencePlan(utterance, speaker_index, durations, f0_hz, voiced, conditioning)
+
+    def _prosody_rows(self, utterance: Utterance, phone_feats: np.ndarray, start: int = 0,
+                      end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The duration and F0 models' input rows for phonemes [start, end), each model's
+        ``feature_set`` (``phone_feats`` itself for "phoneme"; the rest is built once)."""
+        rows = {"phoneme": phone_feats}
+        sets = (self.duration_model.config.feature_set, self.pitch_model.config.feature_set)
+        for feature_set in sets:
+            if feature_set not in rows:
+                rows[feature_set] = prosody_phone_features(utterance, feature_set, start, end,
+                                                           phone_feats=phone_feats)
+        return rows[sets[0]], rows[sets[1]]
 
     def phoneme_prosody(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
                         pitch: float = 0.0, pitch_range: float = 1.0
@@ -200,8 +216,10 @@ class Synthesizer:
         durations, f0_means = [], []
         for start, end in _windows(utterance.phonemes, ANALYSIS_WINDOW_PHONEMES):
             window = phoneme_features(utterance, start, end)  # (n, D)
-            frames = predict_durations(self.duration_model, window, speaker_index, speed=speed)
-            f0_hz, voiced = predict_f0(self.pitch_model, frame_features(window, frames),
+            duration_rows, pitch_rows = self._prosody_rows(utterance, window, start, end)
+            frames = predict_durations(self.duration_model, duration_rows, speaker_index,
+                                       speed=speed)
+            f0_hz, voiced = predict_f0(self.pitch_model, frame_features(pitch_rows, frames),
                                        speaker_index, pitch_shift_semitones=pitch,
                                        pitch_range=pitch_range)  # (T,), (T,)
             ends = np.cumsum(frames)

@@ -35,8 +35,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file as load_safetensors
 
 from frontend.conditioning import conditioning_channels
-from frontend.features import FRAME_FEATURE_DIM, PHONEME_FEATURE_DIM
+from frontend.prosody import expected_feature_dim
 from frontend.g2p import BACKENDS as G2P_BACKENDS
+from frontend.intonation import FEATURE_SETS
 from frontend.phonemes import inventory
 from tts_common.corpus import read_corpus
 from tts_common.files import atomic_directory, atomic_open
@@ -197,6 +198,8 @@ class DurationSpec:
     kernel: int = _number(1, 63, parity="odd")
     gru_layers: int = _number(0, 8)
     dropout: float = _number(0.0, 0.99, integer=False)
+    # What the input rows hold; "phoneme" for models made before frontend.intonation.
+    feature_set: str = _choice(*FEATURE_SETS, default="phoneme")
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,8 @@ class PitchSpec:
     downsample: int = _number(1, 64)
     gru_layers: int = _number(0, 8)
     dropout: float = _number(0.0, 0.99, integer=False)
+    # What the input rows hold; "phoneme" for models made before frontend.intonation.
+    feature_set: str = _choice(*FEATURE_SETS, default="phoneme")
 
 
 @dataclass(frozen=True)
@@ -322,10 +327,13 @@ def _check_compatible(spec: "VoiceSpec", path: Path) -> None:
     if spec.conditioning.channels != conditioning_channels():
         _fail(path, "conditioning.channels", f"is {spec.conditioning.channels} but this frontend "
                                              f"builds {conditioning_channels()}: retrain the voice")
-    for kind, expected in (("duration", PHONEME_FEATURE_DIM), ("pitch", FRAME_FEATURE_DIM)):
-        if spec.models[kind].input_dim != expected:
-            _fail(path, f"models.{kind}.input_dim", f"is {spec.models[kind].input_dim} but this "
-                                                    f"frontend builds {expected}: retrain it")
+    for kind in ("duration", "pitch"):
+        model = spec.models[kind]
+        expected = expected_feature_dim(kind, model.feature_set)
+        if model.input_dim != expected:
+            _fail(path, f"models.{kind}.input_dim", f"is {model.input_dim} but this frontend "
+                                                    f"builds {expected} for feature set "
+                                                    f"{model.feature_set!r}: retrain it")
     wavenet = spec.models["wavenet"]
     if wavenet.lpc_order and wavenet.mel_fft < spec.hop_length:
         _fail(path, "models.wavenet.mel_fft", f"must be >= hop_length ({spec.hop_length}) in "
