@@ -162,7 +162,10 @@ def _interpret(tree: tuple, context: _Context, k: int) -> str:
 
 
 class _Context:
-    """flite's feature functions over one utterance's syllables, as strings like flite's."""
+    """flite's feature functions over one utterance's syllables, as strings like flite's.
+
+    Counts come from prefix sums, so a whole utterance costs time linear in its syllables.
+    """
 
     def __init__(self, utt: Utterance, sylls: list[Syllable]) -> None:
         self.sylls = sylls
@@ -171,7 +174,22 @@ class _Context:
         for k, syl in enumerate(sylls):
             first, _ = self.phrase_bounds.get(syl.phrase, (k, k))
             self.phrase_bounds[syl.phrase] = (first, k)
-        self.phrase_order = sorted(self.phrase_bounds)
+        self.phrase_rank = {phrase: rank for rank, phrase in enumerate(sorted(self.phrase_bounds))}
+        self.stressed_before = np.concatenate([[0], np.cumsum([s.stressed for s in sylls])])
+        self.accented_before = np.concatenate([[0], np.cumsum([s.accented for s in sylls])])
+        accented = [k for k, s in enumerate(sylls) if s.accented]
+        # (S,) the index of the nearest accented syllable at or before / after each one
+        self.last_accented = np.full(len(sylls), -1)
+        self.next_accented = np.full(len(sylls), len(sylls))
+        for k in accented:
+            self.last_accented[k] = k
+            self.next_accented[k] = k
+        self.last_accented = np.maximum.accumulate(self.last_accented)
+        self.next_accented = np.minimum.accumulate(self.next_accented[::-1])[::-1]
+
+    def _count(self, before: np.ndarray, lo: int, hi: int) -> int:
+        """How many of syllables [lo, hi) are marked, at most MAX_COUNT."""
+        return min(int(before[max(hi, lo)] - before[lo]), MAX_COUNT)
 
     def feature(self, name: str, k: int) -> str:
         # A leading "p." / "n." moves along the utterance's syllables; outside it flite's
@@ -210,22 +228,21 @@ class _Context:
         if name == "syl_out":
             return min(last - k, MAX_COUNT)
         if name == "ssyl_in":  # flite (like Festival) leaves out the phrase's first syllable
-            return min(sum(s.stressed for s in self.sylls[first + 1:k]), MAX_COUNT)
+            return self._count(self.stressed_before, first + 1, k)
         if name == "ssyl_out":
-            return min(sum(s.stressed for s in self.sylls[k + 1:last + 1]), MAX_COUNT)
+            return self._count(self.stressed_before, k + 1, last + 1)
         if name == "asyl_in":
-            return min(sum(s.accented for s in self.sylls[first:k]), MAX_COUNT)
+            return self._count(self.accented_before, first, k)
         if name == "asyl_out":
-            return min(sum(s.accented for s in self.sylls[k + 1:last + 1]), MAX_COUNT)
-        if name == "last_accent":  # 0 when this syllable is accented
-            back = next((d for d in range(k + 1) if self.sylls[k - d].accented), k + 1)
+            return self._count(self.accented_before, k + 1, last + 1)
+        if name == "last_accent":  # 0 when this syllable is accented; k + 1 when none was
+            back = k - int(self.last_accented[k]) if self.last_accented[k] >= 0 else k + 1
             return min(back, MAX_COUNT)
         if name == "next_accent":  # 0 when the next syllable is accented
-            ahead = next((d for d in range(len(self.sylls) - k - 1)
-                          if self.sylls[k + 1 + d].accented), len(self.sylls) - k - 1)
-            return min(ahead, MAX_COUNT)
+            return min(int(self.next_accented[k + 1]) - k - 1 if k + 1 < len(self.sylls) else 0,
+                       MAX_COUNT)
         if name == "sub_phrases":
-            return min(self.phrase_order.index(syl.phrase), MAX_COUNT)
+            return min(self.phrase_rank[syl.phrase], MAX_COUNT)
         if name == "lisp_syl_yn_question":  # a Festival (Lisp) feature flite does not define
             return "0"
         raise KeyError(f"flite syllable feature {name!r} is not implemented")
@@ -239,14 +256,16 @@ def _one_hot(values: list[str | None], classes: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def intonation_features(utt: Utterance, start: int = 0, end: int | None = None) -> np.ndarray:
+def intonation_features(utt: Utterance, start: int = 0, end: int | None = None,
+                        sylls: list[Syllable] | None = None) -> np.ndarray:
     """(N, INTONATION_FEATURE_DIM) float32, columns as in ``INTONATION_FEATURE_LAYOUT``.
 
     ``start``/``end``: only the rows of phonemes [start, end), as ``phoneme_features`` takes
-    them. The syllables are always those of the whole utterance (accents depend on the phrase).
+    them. Accents depend on the whole phrase, so the syllables are always the whole
+    utterance's: ``sylls``, ``syllables(utt)`` computed once, saves redoing them per window.
     """
     end = len(utt.phonemes) if end is None else end
-    sylls = syllables(utt)
+    sylls = syllables(utt) if sylls is None else sylls
     context = _Context(utt, sylls)
     counts = ("syl_in", "syl_out", "ssyl_in", "ssyl_out", "asyl_in", "asyl_out",
               "last_accent", "next_accent", "sub_phrases")
@@ -254,36 +273,36 @@ def intonation_features(utt: Utterance, start: int = 0, end: int | None = None) 
     def near(k: int, offset: int) -> Syllable | None:
         return sylls[k + offset] if 0 <= k + offset < len(sylls) else None
 
-    syllable_rows = []  # (S, INTONATION_FEATURE_DIM)
-    for k, syl in enumerate(sylls):
-        vowel = next((j for j, p in enumerate(syl.phones) if split_stress(p)[0] in VOWELS), None)
-        onset = len(syl.phones) if vowel is None else vowel
-        coda = 0 if vowel is None else len(syl.phones) - vowel - 1
-        prev_word, next_word = syl.word - 1, syl.word + 1
-        blocks = [
-            _one_hot([syl.accent], ACCENTS)[0],
-            _one_hot([syl.end_tone], END_TONES)[0],
-            [float(bool(s and s.accented)) for s in (near(k, -2), near(k, -1), syl,
-                                                     near(k, 1), near(k, 2))],
-            [float(bool(s and s.stressed)) for s in (near(k, -2), near(k, -1),
-                                                     near(k, 1), near(k, 2))],
-            [math.log1p(int(context.syllable_feature(name, k))) for name in counts],
-            [math.log1p(onset), math.log1p(coda)],
-            _one_hot([syl.break_level], _BREAK_LEVELS)[0],
-            _one_hot([near(k, -1) and near(k, -1).break_level], _BREAK_LEVELS)[0],
-            _one_hot([near(k, 1) and near(k, 1).break_level], _BREAK_LEVELS)[0],
-            _one_hot([context.word_gpos[syl.word]], GPOS_CLASSES)[0],
-            _one_hot([context.word_gpos[prev_word] if prev_word >= 0 else None], GPOS_CLASSES)[0],
-            _one_hot([context.word_gpos[next_word] if next_word < len(utt.words) else None],
-                     GPOS_CLASSES)[0],
-        ]
-        syllable_rows.append(np.concatenate([np.asarray(b, dtype=np.float32) for b in blocks]))
+    def word_class(word: int) -> str | None:
+        return context.word_gpos[word] if 0 <= word < len(utt.words) else None
+
     features = np.zeros((end - start, INTONATION_FEATURE_DIM), dtype=np.float32)
     for k, syl in enumerate(sylls):
         first, last = syl.first_phone, syl.first_phone + len(syl.phones)
         lo, hi = max(first, start), min(last, end)
-        if lo < hi:
-            features[lo - start:hi - start] = syllable_rows[k]
+        if lo >= hi:
+            continue
+        vowel = next((j for j, p in enumerate(syl.phones) if split_stress(p)[0] in VOWELS), None)
+        onset = len(syl.phones) if vowel is None else vowel
+        coda = 0 if vowel is None else len(syl.phones) - vowel - 1
+        before, after = near(k, -1), near(k, 1)
+        blocks = [
+            _one_hot([syl.accent], ACCENTS)[0],
+            _one_hot([syl.end_tone], END_TONES)[0],
+            [float(bool(s and s.accented)) for s in (near(k, -2), before, syl, after,
+                                                     near(k, 2))],
+            [float(bool(s and s.stressed)) for s in (near(k, -2), before, after, near(k, 2))],
+            [math.log1p(int(context.syllable_feature(name, k))) for name in counts],
+            [math.log1p(onset), math.log1p(coda)],
+            _one_hot([syl.break_level], _BREAK_LEVELS)[0],
+            _one_hot([before.break_level if before else None], _BREAK_LEVELS)[0],
+            _one_hot([after.break_level if after else None], _BREAK_LEVELS)[0],
+            _one_hot([word_class(syl.word)], GPOS_CLASSES)[0],
+            _one_hot([word_class(syl.word - 1)], GPOS_CLASSES)[0],
+            _one_hot([word_class(syl.word + 1)], GPOS_CLASSES)[0],
+        ]
+        features[lo - start:hi - start] = np.concatenate(
+            [np.asarray(b, dtype=np.float32) for b in blocks])
     return features
 
 
@@ -296,16 +315,17 @@ def feature_set_dim(feature_set: str) -> int:
 
 
 def prosody_phone_features(utt: Utterance, feature_set: str, start: int = 0,
-                           end: int | None = None,
-                           phone_feats: np.ndarray | None = None) -> np.ndarray:
+                           end: int | None = None, phone_feats: np.ndarray | None = None,
+                           sylls: list[Syllable] | None = None) -> np.ndarray:
     """(N, feature_set_dim(feature_set)) rows for a prosody model that reads ``feature_set``.
 
     ``phone_feats``: the utterance's ``phoneme_features`` rows [start, end) when the caller
-    has them already (they are the first columns of every set).
+    has them already (they are the first columns of every set); ``sylls``: its
+    ``syllables``, likewise.
     """
     feature_set_dim(feature_set)
     if phone_feats is None:
         phone_feats = phoneme_features(utt, start, end)  # (N, PHONEME_FEATURE_DIM)
     if feature_set == "phoneme":
         return phone_feats
-    return np.concatenate([phone_feats, intonation_features(utt, start, end)], 1)
+    return np.concatenate([phone_feats, intonation_features(utt, start, end, sylls)], 1)

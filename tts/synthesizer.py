@@ -36,7 +36,7 @@ from frontend.features import (
     frame_features,
     phoneme_features,
 )
-from frontend.intonation import prosody_phone_features
+from frontend.intonation import Syllable, prosody_phone_features, syllables
 from frontend.lexicon import Lexicon
 from frontend.phonemes import PAUSE, SILENCE
 from frontend.prosody import (
@@ -187,15 +187,17 @@ class Synthesizer:
         return SentencePlan(utterance, speaker_index, durations, f0_hz, voiced, conditioning)
 
     def _prosody_rows(self, utterance: Utterance, phone_feats: np.ndarray, start: int = 0,
-                      end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      end: int | None = None, sylls: list[Syllable] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
         """The duration and F0 models' input rows for phonemes [start, end), each model's
-        ``feature_set`` (``phone_feats`` itself for "phoneme"; the rest is built once)."""
+        ``feature_set`` (``phone_feats`` itself for "phoneme"; the rest is built once).
+        ``sylls``: the utterance's ``syllables`` when the caller has them."""
         rows = {"phoneme": phone_feats}
         sets = (self.duration_model.config.feature_set, self.pitch_model.config.feature_set)
         for feature_set in sets:
             if feature_set not in rows:
-                rows[feature_set] = prosody_phone_features(utterance, feature_set, start, end,
-                                                           phone_feats=phone_feats)
+                rows[feature_set] = prosody_phone_features(
+                    utterance, feature_set, start, end, phone_feats=phone_feats, sylls=sylls)
         return rows[sets[0]], rows[sets[1]]
 
     def phoneme_prosody(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
@@ -214,9 +216,12 @@ class Synthesizer:
     def _phoneme_prosody(self, utterance: Utterance, speaker_index: int, speed: float,
                          pitch: float, pitch_range: float) -> tuple[np.ndarray, np.ndarray]:
         durations, f0_means = [], []
+        # Accents depend on whole phrases: the syllables are found once, for every window.
+        sylls = syllables(utterance) if "phoneme+intonation" in (
+            self.duration_model.config.feature_set, self.pitch_model.config.feature_set) else None
         for start, end in _windows(utterance.phonemes, ANALYSIS_WINDOW_PHONEMES):
             window = phoneme_features(utterance, start, end)  # (n, D)
-            duration_rows, pitch_rows = self._prosody_rows(utterance, window, start, end)
+            duration_rows, pitch_rows = self._prosody_rows(utterance, window, start, end, sylls)
             frames = predict_durations(self.duration_model, duration_rows, speaker_index,
                                        speed=speed)
             f0_hz, voiced = predict_f0(self.pitch_model, frame_features(pitch_rows, frames),
