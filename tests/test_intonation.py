@@ -119,30 +119,15 @@ def test_accents_fall_on_content_words_and_statements_end_low() -> None:
     assert {s.break_level for s in several_phrases} == {"0", "1", "3", "4"}
 
 
-REFERENCE = json.loads((Path(__file__).parent / "data" / "flite_accents.json").read_text())
-
-
 def test_accents_agree_with_flites_own_on_held_out_sentences() -> None:
     """flite's accents for the 80 Harvard and everyday sentences (tests/data/flite_accents.c)."""
-    import difflib
+    from benchmarks.accent_agreement import DEFAULT_REFERENCE, agreement
 
-    paired = accents_agree = tones_agree = breaks_agree = 0
-    for record in REFERENCE["sentences"]:
-        theirs = record["syllables"]  # [word, accent, end_tone, syl_break, stressed]
-        utt = utterance(record["text"])
-        ours = syllables(utt)
-        matcher = difflib.SequenceMatcher(None, [utt.words[s.word].lower() for s in ours],
-                                          [t[0] for t in theirs], autojunk=False)
-        for block in matcher.get_matching_blocks():
-            for syl, (_, accent, tone, level, _) in zip(ours[block.a:block.a + block.size],
-                                                         theirs[block.b:block.b + block.size]):
-                paired += 1
-                accents_agree += syl.accent == accent
-                tones_agree += syl.end_tone == tone
-                breaks_agree += syl.break_level == level
-    assert paired > 0.98 * sum(len(r["syllables"]) for r in REFERENCE["sentences"])
-    assert tones_agree == breaks_agree == paired
-    assert accents_agree >= 0.96 * paired, (accents_agree, paired)
+    records = json.loads(DEFAULT_REFERENCE.read_text())["sentences"]
+    counts = agreement(records, FRONTEND)
+    assert counts["paired"] > 0.98 * counts["flite"]
+    assert counts["end_tone"] == counts["break_level"] == counts["paired"]
+    assert counts["accent"] >= 0.98 * counts["paired"], counts
 
 
 def test_feature_rows_are_per_syllable_zero_on_pauses_and_windowable() -> None:
