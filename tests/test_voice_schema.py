@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
+from frontend.intonation import INTONATION_FEATURE_DIM
 from tts.synthesizer import Synthesizer
 from tts.voice import (
     FORMAT_VERSION,
@@ -227,6 +228,11 @@ def test_format_1_converts_to_the_bundled_voice_json():
     # shared head refitted per speaker by tts.envelopes); everything else is as format 1 wrote it.
     assert bundled["models"]["wavenet"]["speaker_envelopes"]
     bundled["models"]["wavenet"]["speaker_envelopes"] = False
+    # Nor had it prosody models reading frontend.intonation's features (retrained since).
+    for kind in ("duration", "pitch"):
+        assert bundled["models"][kind]["feature_set"] == "phoneme+intonation"
+        bundled["models"][kind]["feature_set"] = "phoneme"
+        bundled["models"][kind]["input_dim"] -= INTONATION_FEATURE_DIM
     assert converted.to_json() == bundled
     assert bundled["format_version"] == FORMAT_VERSION
     text = json.dumps(bundled)
