@@ -1,6 +1,6 @@
-"""Speed of the text frontend: normalize → G2P → phoneme features, on ~1500 words of prose.
+"""Speed of the text frontend: normalize → G2P → prosody-model rows, on ~1500 words of prose.
 
-    python benchmarks/frontend_speed.py [--repeats 3]
+    python benchmarks/frontend_speed.py [--repeats 3] [--feature-set phoneme]
 
 Each timed run uses a fresh ``Frontend`` (empty per-instance caches of the neural G2P), so unknown
 words are really predicted every time; CMUdict parsing and the first model load happen in an
@@ -14,7 +14,8 @@ import argparse
 import statistics
 import time
 
-from frontend.features import Frontend, phoneme_features
+from frontend.features import Frontend
+from frontend.intonation import FEATURE_SETS, prosody_phone_features
 
 WARMUP = """The warm-up paragraph loads the pronunciation dictionary and the neural model once,
 so that the timed runs measure the pipeline and not the disk. Zorblaxian snarkhunters agree."""
@@ -130,11 +131,12 @@ looking after one another, writing things down, and marking the height of the wa
 """
 
 
-def run_once(frontend: Frontend, text: str) -> tuple[int, int]:
-    """Utterances and phonemes produced for ``text``."""
+def run_once(frontend: Frontend, text: str, feature_set: str = "phoneme") -> tuple[int, int]:
+    """Utterances and phonemes produced for ``text``, with the prosody models' ``feature_set``
+    rows (``frontend.intonation.FEATURE_SETS``)."""
     utterances = phonemes = 0
     for utterance in frontend.utterances(text):
-        features = phoneme_features(utterance)
+        features = prosody_phone_features(utterance, feature_set)
         utterances += 1
         phonemes += features.shape[0]
     return utterances, phonemes
@@ -143,6 +145,9 @@ def run_once(frontend: Frontend, text: str) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (median reported)")
+    parser.add_argument("--feature-set", default="phoneme+intonation", choices=tuple(FEATURE_SETS),
+                        help="the rows computed per utterance (default: what the bundled "
+                             "voice's prosody models read)")
     args = parser.parse_args()
 
     run_once(Frontend(), WARMUP)
@@ -151,7 +156,7 @@ def main() -> None:
     for _ in range(args.repeats):
         frontend = Frontend()  # fresh caches: every unknown word is predicted again
         start = time.perf_counter()
-        utterances, phonemes = run_once(frontend, PROSE)
+        utterances, phonemes = run_once(frontend, PROSE, args.feature_set)
         seconds.append(time.perf_counter() - start)
     median = statistics.median(seconds)
     print(f"words {words}  utterances {utterances}  phonemes {phonemes}  "
