@@ -39,6 +39,7 @@ from recipes.demo.sentences import (
     lexical_sentences,
     lexical_word_pool,
     phoneme_stats,
+    short_sentences,
     training_sentences,
     training_vocabulary,
     varied_sentences,
@@ -239,6 +240,40 @@ def test_lexical_sentences_keep_the_phrasing_and_change_the_words(varied):
         lexical_sentences(-1)
 
 
+def test_short_sentences_have_the_rhythm_of_plain_text():
+    short = short_sentences(2000)
+    assert short == short_sentences(2001)[:2000] and short != short_sentences(2000, seed=1)
+    assert len(set(short)) == len(short)
+    assert not set(short) & (set(HARVARD_SENTENCES) | set(HELDOUT_EVERYDAY)
+                             | set(heldout_sentences()) | set(varied_sentences(5000)))
+    pool = {w for words in lexical_word_pool().values() for w in words}
+    lexicon = cmudict()
+    skeleton = {w for name in dir(sentence_lists) if name.startswith("_S_")
+                for w in getattr(sentence_lists, name)} | {"an", "to"}
+    syllables = []
+    for sentence in short:
+        assert 4 <= count_words(sentence) <= 12 and sentence[0].isupper()
+        assert sentence[-1] in ".?!"
+        words = words_of(sentence)
+        for article, following in zip(words, words[1:]):
+            if article in ("a", "an"):  # by the sound: "an ox", "a unit"
+                vowel = lexicon[following][0][0][:2] in ("AA", "AE", "AH", "AO", "AW", "AY",
+                                                         "EH", "ER", "EY", "IH", "IY", "OW",
+                                                         "OY", "UH", "UW")
+                assert article == ("an" if vowel else "a"), sentence
+        for word in words:
+            if word not in skeleton:
+                assert word in pool, (word, sentence)
+                syllables.append(sum(split_stress(p)[1] is not None for p in lexicon[word][0]))
+    # what the set is for: three content words in four of one syllable, as in plain text
+    one = syllables.count(1) / len(syllables)
+    assert 0.7 <= one <= 0.8 and syllables.count(2) > syllables.count(3) > 0
+    share = lambda pattern: sum(bool(re.search(pattern, s)) for s in short) / len(short)  # noqa
+    assert share(r"\?$") > 0.15 and share(r"!$") > 0 and share(",") > 0.03
+    with pytest.raises(ValueError, match="count must be >= 0"):
+        short_sentences(-1)
+
+
 # ----------------------------------------------------------------------------- plan / speakers
 
 
@@ -436,6 +471,8 @@ def test_varied_corpus_is_its_own_and_prepares_for_prosody_only(tiny_corpus, tmp
                                                  "p226_x002"]
     assert [u.text for u in lexical[:2]] == [lexical_sentences(len(SPEAKERS) + 1)[i]
                                              for i in (len(SPEAKERS), 0)]
+    assert [u.utterance_id for u in plan_utterances(1, 2, sentences="short")] == ["p225_s001",
+                                                                                 "p225_s002"]
 
     # stages 1-5 without the WaveNet conditioning, everything in the training split
     prep = tmp_path / "prep"

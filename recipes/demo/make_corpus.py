@@ -21,7 +21,8 @@ into a corpus of its own: its utterances are numbered pNNN_v001, ... so that the
 an id with the main corpus's pNNN_001, ... when both are trained on. ``--sentences lexical``
 renders ``lexical_sentences`` (the varied sentences with their content words swapped for other
 CMUdict words of as many syllables: the teachers' timing of words never seen before), numbered
-pNNN_x001, ...
+pNNN_x001, ...; ``--sentences short`` renders ``short_sentences`` (4-12 words, mostly of one
+syllable: the rhythm of plain text), numbered pNNN_s001, ...
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from tqdm import tqdm
 
 from recipes.demo.flite import SAMPLE_RATE as FLITE_SAMPLE_RATE
 from recipes.demo.flite import parse_flite_args, render
-from recipes.demo.sentences import lexical_sentences, training_sentences, varied_sentences
+from recipes.demo.sentences import (
+    lexical_sentences, short_sentences, training_sentences, varied_sentences,
+)
 from tts_common.files import atomic_file
 
 logger = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ SENTENCE_SOURCES: dict[str, tuple[Callable[[int, int], list[str]], str]] = {
     "templates": (training_sentences, ""),
     "varied": (varied_sentences, "v"),
     "lexical": (lexical_sentences, "x"),
+    "short": (short_sentences, "s"),
 }
 
 
@@ -362,8 +366,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="sentence generator seed")
     parser.add_argument("--sentences", choices=tuple(SENTENCE_SOURCES), default="templates",
                         help="the training templates (default), or extra text for the duration "
-                             "and F0 models into a corpus of its own: the varied set, or the "
-                             "lexical set (the varied one with other words)")
+                             "and F0 models into a corpus of its own: the varied set, the "
+                             "lexical set (the varied one with other words), or the short set "
+                             "(plain sentences of mostly one-syllable words)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:

@@ -5,7 +5,7 @@ copied from books or corpora). Generation is deterministic for a seed and prefix
 for more sentences only appends, so a corpus rendered with fewer sentences per speaker is a
 prefix of one rendered with more.
 
-Four disjoint sets:
+The sets, disjoint:
     training_sentences()  5–20 words each, covering all 39 ARPAbet phonemes many times, with
                           numbers, dates, times, prices, percentages, names, titles (Dr., Mrs.),
                           questions, exclamations, commas and possessives.
@@ -22,11 +22,16 @@ Four disjoint sets:
                           statements, questions, commands, exclamations, subordinate and
                           relative clauses, lists; extra text for the duration and F0 models
                           (``make_corpus --sentences varied``), never a held-out sentence.
+    lexical_sentences()   the varied sentences with their content words swapped for other
+                          CMUdict words of as many syllables (``--sentences lexical``).
+    short_sentences()     4-12 words, three content words in four of one syllable, as in
+                          plain text (``--sentences short``), never a held-out sentence.
 
     python -m recipes.demo.sentences --stats          # phoneme coverage table
     python -m recipes.demo.sentences --count 20       # print sentences
     python -m recipes.demo.sentences --heldout        # print the held-out set
     python -m recipes.demo.sentences --varied --count 20   # the varied set
+    python -m recipes.demo.sentences --short --count 20    # the short set
 """
 
 from __future__ import annotations
@@ -1140,6 +1145,137 @@ def lexical_sentences(count: int = 5000, seed: int = 0) -> list[str]:
     return [_WORD_ANY_CASE.sub(swap, sentence) for sentence in varied_sentences(count, seed)]
 
 
+# The short set: the rhythm of plain English. Its content words are the lexical pool's, drawn
+# with these syllable shares; over 81% of the Harvard sentences' content words and 60% of the
+# everyday ones' have one syllable, against 20% of the varied set's and 42% of the templates'.
+SHORT_SYLLABLE_SHARES = {1: 0.75, 2: 0.21, 3: 0.04}
+SHORT_WORDS = (4, 12)  # words per sentence (Harvard: 6-10)
+# Function words by flite's gpos class (frontend.intonation), the skeleton the content words
+# hang on; "the" and "a" weigh as much as they do in running text.
+_S_DETERMINERS = ("the",) * 6 + ("a",) * 3 + ("this", "each", "some", "no", "every", "that",
+                                              "these", "those", "all", "both", "any", "many")
+_S_POSSESSIVES = ("her", "his", "their", "its", "our", "my", "your")
+_S_PRONOUNS = ("he", "she", "it", "they", "we", "you", "i")
+_S_NUMBERS = ("two", "three", "four", "five", "six", "ten", "twelve", "fifty")
+_S_PREPOSITIONS = ("of",) * 3 + ("in",) * 2 + ("on", "at", "to", "from", "with", "by", "for",
+                                               "through", "near", "up", "down", "into",
+                                               "over", "under", "off", "past")
+_S_AUXILIARIES = ("is", "was", "are", "were", "has", "had", "can", "will", "could", "should",
+                  "must", "might", "would", "did", "does")
+_S_CONJUNCTIONS = ("and",) * 3 + ("but", "or", "so")
+_S_QUESTION_WORDS = ("what", "where", "how", "when", "who", "why")
+
+
+class _ShortGrammar:
+    """Noun and verb phrases of function words and pool words; every method returns words."""
+
+    def __init__(self, rng: random.Random, pool: dict[int, list[str]]) -> None:
+        self.rng = rng
+        self.pool = pool
+        self.syllables = tuple(SHORT_SYLLABLE_SHARES)
+        self.weights = tuple(SHORT_SYLLABLE_SHARES.values())
+
+    def content(self) -> list[str]:
+        syllables = self.rng.choices(self.syllables, self.weights)[0]
+        return [self.rng.choice(self.pool[syllables])]
+
+    def noun_phrase(self) -> list[str]:
+        rng = self.rng
+        kind = rng.random()
+        if kind < 0.12:
+            return [rng.choice(_S_PRONOUNS)]
+        head = self.content() + (self.content() if rng.random() < 0.3 else [])
+        if kind < 0.30:
+            return head  # a bare plural or mass noun: "rice", "smoky fires"
+        if kind < 0.38:
+            return [rng.choice(_S_NUMBERS)] + head
+        if kind < 0.50:
+            return [rng.choice(_S_POSSESSIVES)] + head
+        return [rng.choice(_S_DETERMINERS)] + head
+
+    def prepositional_phrase(self) -> list[str]:
+        return [self.rng.choice(_S_PREPOSITIONS)] + self.noun_phrase()
+
+    def verb_phrase(self) -> list[str]:
+        rng = self.rng
+        verb = ([rng.choice(_S_AUXILIARIES)] if rng.random() < 0.35 else []) + self.content()
+        kind = rng.random()
+        if kind < 0.15:
+            tail: list[str] = []
+        elif kind < 0.45:
+            tail = self.noun_phrase()
+        elif kind < 0.65:
+            tail = self.prepositional_phrase()
+        elif kind < 0.85:
+            tail = self.noun_phrase() + self.prepositional_phrase()
+        else:
+            tail = ["to"] + self.content() + self.noun_phrase()
+        if rng.random() < 0.15:
+            tail = tail + self.content()  # an adverb: "... and follow through"
+        return verb + tail
+
+    def clause(self) -> list[str]:
+        return self.noun_phrase() + self.verb_phrase()
+
+    def sentence(self) -> str:
+        rng = self.rng
+        kind = rng.random()
+        if kind < 0.55:
+            words, end = self.clause(), "."
+        elif kind < 0.70:
+            words, end = self.verb_phrase(), "."  # a command
+        elif kind < 0.80:
+            words = ([rng.choice(_S_AUXILIARIES)] + self.noun_phrase() + self.content()
+                     + (self.prepositional_phrase() if rng.random() < 0.5 else []))
+            end = "?"
+        elif kind < 0.87:
+            words = ([rng.choice(_S_QUESTION_WORDS), rng.choice(_S_AUXILIARIES)]
+                     + self.noun_phrase() + self.content())
+            end = "?"
+        elif kind < 0.97:
+            words = self.clause() + [","] + [rng.choice(_S_CONJUNCTIONS)] + self.clause()
+            end = "."
+        else:
+            words, end = self.noun_phrase() + self.content(), "!"
+        return _short_text(words, end)
+
+
+def _short_text(words: list[str], end: str) -> str:
+    """Words to a written sentence: "a" before a vowel sound is "an", a capital, the mark."""
+    lexicon = cmudict()
+    out: list[str] = []
+    for k, word in enumerate(words):
+        following = words[k + 1] if k + 1 < len(words) else ""
+        if word == "a" and following in lexicon and lexicon[following][0][0][:2] in VOWELS:
+            word = "an"
+        out.append("I" if word == "i" else word)
+    text = " ".join(out).replace(" ,", ",")
+    return text[0].upper() + text[1:] + end
+
+
+def short_sentences(count: int = 5000, seed: int = 0) -> list[str]:
+    """``count`` distinct sentences of the short set: 4-12 words, three content words in four
+    of one syllable (``SHORT_SYLLABLE_SHARES``, words of ``lexical_word_pool``), statements,
+    commands, questions and two-clause sentences. Like the lexical set they make no sense; they
+    give the duration and F0 models the rhythm of plain text, which the varied set's long words
+    lack. Never a held-out sentence; ``short_sentences(n)`` is a prefix of ``(n+1)``."""
+    if count < 0:
+        raise ValueError(f"cannot generate {count} short sentences: the count must be >= 0")
+    rng = random.Random(seed + 4_000_037)  # a stream of its own
+    grammar = _ShortGrammar(rng, lexical_word_pool())
+    refused = set(HARVARD_SENTENCES) | set(HELDOUT_EVERYDAY) | set(heldout_sentences())
+    low, high = SHORT_WORDS
+    sentences: list[str] = []
+    seen: set[str] = set()
+    while len(sentences) < count:
+        sentence = grammar.sentence()
+        if sentence in seen or sentence in refused or not low <= count_words(sentence) <= high:
+            continue
+        seen.add(sentence)
+        sentences.append(sentence)
+    return sentences
+
+
 def varied_vocabulary() -> frozenset[str]:
     """Every word a varied sentence can contain."""
     texts: list[str] = list(V_NAMES) + list(V_PLACE_NOUNS) + list(V_PREPOSITIONS)
@@ -1226,12 +1362,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--heldout", action="store_true", help="use the held-out set")
     parser.add_argument("--varied", action="store_true",
                         help="use the varied set (the prosody models' extra text)")
+    parser.add_argument("--short", action="store_true",
+                        help="use the short set (plain sentences of mostly one-syllable words)")
     args = parser.parse_args(argv)
     try:
         if args.heldout:
             sentences = heldout_sentences(args.count or DEFAULT_HELDOUT_COUNT, args.seed)
         elif args.varied:
             sentences = varied_sentences(args.count or 1000, args.seed)
+        elif args.short:
+            sentences = short_sentences(args.count or 1000, args.seed)
         else:
             sentences = training_sentences(args.count or 1000, args.seed)
     except ValueError as exc:
