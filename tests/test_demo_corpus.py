@@ -34,6 +34,7 @@ from recipes.demo.sentences import (
     HELDOUT_EVERYDAY,
     MAX_WORDS,
     MIN_WORDS,
+    content_syllable_shares,
     count_words,
     heldout_sentences,
     lexical_sentences,
@@ -272,6 +273,23 @@ def test_short_sentences_have_the_rhythm_of_plain_text():
     assert share(r"\?$") > 0.15 and share(r"!$") > 0 and share(",") > 0.03
     with pytest.raises(ValueError, match="count must be >= 0"):
         short_sentences(-1)
+    # ... which the shares say of each set: plain text's rhythm, not the varied set's
+    harvard = content_syllable_shares(HARVARD_SENTENCES)
+    assert harvard[1] > 0.75 and content_syllable_shares(short)[1] > 0.7
+    assert content_syllable_shares(varied_sentences(500))[1] < 0.3
+    assert sum(harvard.values()) == pytest.approx(1.0)
+
+
+def test_sentences_command_prints_a_sets_rhythm(capsys):
+    assert sentence_lists.main(["--set", "harvard", "--stats"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{len(HARVARD_SENTENCES)} sentences")
+    share = round(100 * content_syllable_shares(HARVARD_SENTENCES)[1])
+    assert f"content words of 1 / 2 / 3 / 4+ syllables: {share}%" in out
+    assert sentence_lists.main(["--set", "short", "--count", "3"]) == 0
+    assert capsys.readouterr().out.splitlines() == short_sentences(3)
+    assert sentence_lists.main(["--set", "templates", "--count", "-1"]) == 2
+    assert "count must be >= 0" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- plan / speakers

@@ -21,11 +21,12 @@
 # the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py),
 # ENVELOPE_MINUTES and REFINE_MINUTES (the envelope stages' time budgets; 0 skips the
 # refinement), JOINT_STEPS (0 skips the joint stage), DATA, EXP, VOICE.
-# The varied stage: 5,000 sentences of recipes/demo/sentences.py's varied set rendered by the same
-# speakers into $DATA/vctk_varied and prepared for the prosody models only (no WaveNet
-# conditioning, all in the training split) into $DATA/prep_varied; where that exists, the
-# duration and pitch stages train on it too (RESULTS.md, session 9). The heads stage fits
-# every speaker of the exported voice its own envelope head.
+# The extra-text stages (varied, short): 5,000 sentences of a set of recipes/demo/sentences.py
+# (make_corpus --sentences SET) rendered by the same speakers into $DATA/vctk_SET and prepared
+# for the prosody models only (no WaveNet conditioning, all in the training split) into
+# $DATA/prep_SET; the duration and pitch stages train on every one that exists (RESULTS.md,
+# sessions 9 and 12). The heads stage fits every speaker of the exported voice its own
+# envelope head.
 # The stages: envelope (frame-rate pretraining of the envelope), refine (an envelope network of
 # its own, started from the pretrained one and trained on), wavenet (the WaveNet with the
 # pretrained envelope frozen), joint (the WaveNet goes on with the refined envelope frozen and
@@ -45,7 +46,7 @@ LPC_ORDER=${LPC_ORDER:-24}
 ENVELOPE_MINUTES=${ENVELOPE_MINUTES:-}
 REFINE_MINUTES=${REFINE_MINUTES:-}
 JOINT_STEPS=${JOINT_STEPS:-}
-STAGES=${STAGES:-"corpus prepare relabel varied duration pitch eval envelope refine wavenet joint export heads"}
+STAGES=${STAGES:-"corpus prepare relabel varied short duration pitch eval envelope refine wavenet joint export heads"}
 SHAPE=(--config "$RECIPE/wavenet_shape.json" --set "model.lpc_order=$LPC_ORDER")
 THREADS_SET=(--set "train.num_threads=$THREADS")
 # "--set KEY=VALUE" for a knob that is set, nothing for one that is not.
@@ -75,16 +76,21 @@ if run_stage relabel; then
     python -m recipes.demo.relabel "$DATA/prep" --jobs "$JOBS"
     python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS" --stage 4
 fi
-if run_stage varied; then
-    say "render the varied text into $DATA/vctk_varied and prepare it for the prosody models"
-    python -m recipes.demo.make_corpus "$DATA/vctk_varied" --sentences varied \
-        --sentences-per-speaker 500 --jobs "$JOBS"
-    python -m recipes.vctk.prepare "$DATA/vctk_varied" "$DATA/prep_varied" --jobs "$JOBS" \
-        --labels flite --no-cond --valid 0 --test 0
-fi
-# The prosody models train on the varied text too once it is prepared (validation: $DATA/prep).
+EXTRA_TEXT=(varied short)
+for SET in "${EXTRA_TEXT[@]}"; do
+    if run_stage "$SET"; then
+        say "render the $SET text into $DATA/vctk_$SET and prepare it for the prosody models"
+        python -m recipes.demo.make_corpus "$DATA/vctk_$SET" --sentences "$SET" \
+            --sentences-per-speaker 500 --jobs "$JOBS"
+        python -m recipes.vctk.prepare "$DATA/vctk_$SET" "$DATA/prep_$SET" --jobs "$JOBS" \
+            --labels flite --no-cond --valid 0 --test 0
+    fi
+done
+# The prosody models train on the extra text too once it is prepared (validation: $DATA/prep).
 PROSODY_PREP=(--prep "$DATA/prep")
-[[ -f "$DATA/prep_varied/manifest.jsonl" ]] && PROSODY_PREP+=(--prep "$DATA/prep_varied")
+for SET in "${EXTRA_TEXT[@]}"; do
+    if [[ -f "$DATA/prep_$SET/manifest.jsonl" ]]; then PROSODY_PREP+=(--prep "$DATA/prep_$SET"); fi
+done
 # shellcheck disable=SC2086
 if run_stage duration; then
     say "duration model"

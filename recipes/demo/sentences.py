@@ -27,11 +27,11 @@ The sets, disjoint:
     short_sentences()     4-12 words, three content words in four of one syllable, as in
                           plain text (``--sentences short``), never a held-out sentence.
 
-    python -m recipes.demo.sentences --stats          # phoneme coverage table
-    python -m recipes.demo.sentences --count 20       # print sentences
-    python -m recipes.demo.sentences --heldout        # print the held-out set
-    python -m recipes.demo.sentences --varied --count 20   # the varied set
-    python -m recipes.demo.sentences --short --count 20    # the short set
+    python -m recipes.demo.sentences --stats                  # phoneme coverage table
+    python -m recipes.demo.sentences --count 20               # print sentences
+    python -m recipes.demo.sentences --set heldout            # print the held-out set
+    python -m recipes.demo.sentences --set short --count 20   # another set (--set varied, ...)
+    python -m recipes.demo.sentences --set harvard --stats    # a set's rhythm and coverage
 """
 
 from __future__ import annotations
@@ -1349,39 +1349,60 @@ def _coverage_table(sentences: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def content_syllable_shares(sentences: Iterable[str]) -> dict[int, float]:
+    """The share of content words (not ``FUNCTION_WORDS``, in CMUdict) with 1, 2, 3 and 4+
+    syllables: the rhythm a set gives the prosody models (Harvard: 81% of one syllable)."""
+    lexicon = cmudict()
+    counts = collections.Counter(
+        min(_syllables(lexicon[word][0]), 4) for sentence in sentences
+        for word in words_of(sentence) if word not in FUNCTION_WORDS and word in lexicon)
+    total = sum(counts.values()) or 1
+    return {k: counts[k] / total for k in (1, 2, 3, 4)}
+
+
+# --set NAME -> the sentences (count, seed); the fixed lists take their first ``count``.
+_CLI_SETS: dict[str, Callable[[int, int], list[str]]] = {
+    "templates": training_sentences,
+    "heldout": heldout_sentences,
+    "everyday": lambda count, seed: list(HELDOUT_EVERYDAY[:count]),
+    "harvard": lambda count, seed: list(HARVARD_SENTENCES[:count]),
+    "varied": varied_sentences,
+    "lexical": lexical_sentences,
+    "short": short_sentences,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m recipes.demo.sentences", description=__doc__.split("\n\n")[0]
     )
+    parser.add_argument("--set", choices=tuple(_CLI_SETS), default="templates",
+                        help="which sentences (default: the training templates)")
     parser.add_argument(
         "--count", type=int, default=None,
-        help=f"number of sentences (default 1000, or {DEFAULT_HELDOUT_COUNT} with --heldout)",
+        help=f"number of sentences (default 1000, or {DEFAULT_HELDOUT_COUNT} for heldout; "
+             "all of a fixed list)",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--stats", action="store_true", help="print phoneme coverage instead")
-    parser.add_argument("--heldout", action="store_true", help="use the held-out set")
-    parser.add_argument("--varied", action="store_true",
-                        help="use the varied set (the prosody models' extra text)")
-    parser.add_argument("--short", action="store_true",
-                        help="use the short set (plain sentences of mostly one-syllable words)")
+    parser.add_argument("--stats", action="store_true",
+                        help="print phoneme coverage and the content words' syllables instead")
     args = parser.parse_args(argv)
+    default = DEFAULT_HELDOUT_COUNT if args.set == "heldout" else 1000
+    if args.set in ("everyday", "harvard"):
+        default = len(HELDOUT_EVERYDAY if args.set == "everyday" else HARVARD_SENTENCES)
     try:
-        if args.heldout:
-            sentences = heldout_sentences(args.count or DEFAULT_HELDOUT_COUNT, args.seed)
-        elif args.varied:
-            sentences = varied_sentences(args.count or 1000, args.seed)
-        elif args.short:
-            sentences = short_sentences(args.count or 1000, args.seed)
-        else:
-            sentences = training_sentences(args.count or 1000, args.seed)
+        sentences = _CLI_SETS[args.set](args.count or default, args.seed)
     except ValueError as exc:
         print(f"sentences: error: {exc}", file=sys.stderr)
         return 2
     if args.stats:
         lengths = [count_words(s) for s in sentences]
+        shares = content_syllable_shares(sentences)
         print(_coverage_table(sentences))
         print(f"words per sentence: min {min(lengths)}, mean {sum(lengths) / len(lengths):.1f}, "
               f"max {max(lengths)}")
+        print("content words of 1 / 2 / 3 / 4+ syllables: "
+              + " / ".join(f"{100 * shares[k]:.0f}%" for k in (1, 2, 3, 4)))
     else:
         print("\n".join(sentences))
     return 0
