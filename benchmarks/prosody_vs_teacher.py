@@ -26,7 +26,9 @@ The last lines are ``duration_rmse_ms X`` and ``f0_rmse_cents Y``, the worst spe
 phone class, by position (the utterance's last syllable, the last syllable before a pause, other
 word-final syllables, the rest), by the word's length in syllables, by word kind (function
 word, one-syllable or longer content word) and by vowel stress; per speaker, duration RMSE and
-bias (ours − teacher, ms), then F0 RMSE and bias (cents). Then the words that carry the most
+bias (ours − teacher, ms), then F0 RMSE and bias (cents). Then, per speaker, what the RMSEs are
+made of (``error_anatomy``: the duration RMSE after the best uniform stretch, and the F0 errors
+of over half an octave, a pitch tracker's jumps), the words that carry the most
 squared duration error, over all speakers, and a table of the pauses inside sentences (where
 flite paused, where we did).
 
@@ -203,6 +205,34 @@ def score(pairs: list[tuple[PhoneProsody, PhoneProsody]], ours_speech: int) -> d
     return result
 
 
+GROSS_F0_CENTS = 600.0  # half an octave: a pitch tracker's jump, not a contour's error
+LENGTH_SCALES = np.linspace(0.9, 1.2, 31)  # the uniform stretches error_anatomy tries
+
+
+def error_anatomy(pairs: list[tuple[PhoneProsody, PhoneProsody]]) -> dict[str, float]:
+    """What one speaker's RMSEs are made of: the duration RMSE left after the best uniform
+    stretch of our durations (what a global speed fix could gain: the rest is per phone), and
+    the F0 errors of over ``GROSS_F0_CENTS`` (octave jumps of the tracker on either side,
+    usually on a stop or at a creaky end) with the F0 RMSE without them."""
+    predicted = np.array([p.duration_ms for p, _ in pairs])
+    reference = np.array([t.duration_ms for _, t in pairs])
+    rmse = [float(np.sqrt(np.mean((k * predicted - reference) ** 2))) for k in LENGTH_SCALES]
+    best = int(np.argmin(rmse))
+    f0 = np.array([(p.f0_hz, t.f0_hz) for p, t in pairs if p.f0_hz > 0 and t.f0_hz > 0])
+    error = cents(f0[:, 0], f0[:, 1]) if len(f0) else np.zeros(0)
+    gross = np.abs(error) > GROSS_F0_CENTS
+    return {
+        "best_scale": float(LENGTH_SCALES[best]),
+        "scaled_duration_rmse_ms": rmse[best],
+        "gross_f0_errors": int(gross.sum()),
+        "f0_phones": len(error),
+        "f0_rmse_cents_without_gross": (float(np.sqrt(np.mean(error[~gross] ** 2)))
+                                        if (~gross).any() else float("nan")),
+        "gross_share_of_f0_squared_error": (float(np.sum(error[gross] ** 2) / np.sum(error ** 2))
+                                            if np.any(error) else 0.0),
+    }
+
+
 @dataclass
 class SpeakerPhones:
     """One speaker's phones over all its sentences, paired with the teacher's."""
@@ -317,6 +347,15 @@ def format_breakdown(collected: list[tuple[str, SpeakerPhones]]) -> str:
                              else f"{m[rmse]:.{digits}f} ({m[bias]:+.{digits}f})")
             lines.append(f"| {key[0]}: {key[1]} | {everyone[key]['phones']:.0f} | "
                          + " | ".join(cells) + " |")
+    lines += ["", "| what the RMSE is made of | duration RMSE after the best uniform stretch "
+              f"(stretch) | F0 errors over {GROSS_F0_CENTS:.0f} cents | F0 RMSE without them "
+              "| their share of the squared F0 error |", "|---|---|---|---|---|"]
+    for name, c in collected:
+        m = error_anatomy(c.pairs)
+        lines.append(f"| {name} | {m['scaled_duration_rmse_ms']:.1f} ms ({m['best_scale']:.2f}) "
+                     f"| {m['gross_f0_errors']} of {m['f0_phones']} | "
+                     f"{m['f0_rmse_cents_without_gross']:.0f} | "
+                     f"{100 * m['gross_share_of_f0_squared_error']:.0f}% |")
     lines += ["", f"| the {WORDS_LISTED} words with the most duration error (all speakers) | "
               "phones | RMSE (bias) ms | share of the squared error |", "|---|---|---|---|"]
     for word, phones, rmse, bias, share in word_errors(

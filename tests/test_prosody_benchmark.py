@@ -8,6 +8,7 @@ import pytest
 from benchmarks.prosody_vs_teacher import (
     PhoneProsody,
     breakdown,
+    error_anatomy,
     main,
     pair_pauses,
     pair_phones,
@@ -90,6 +91,19 @@ def test_words_are_ranked_by_their_share_of_the_squared_error():
     assert [row[:2] for row in rows] == [("salt", 2), ("the", 1)]
     assert rows[0][2] == pytest.approx(np.sqrt((900 + 100) / 2)) and rows[0][3] == -20.0
     assert rows[0][4] == pytest.approx(1000 / 1400) and rows[1][4] == pytest.approx(400 / 1400)
+
+
+def test_error_anatomy_separates_a_uniform_stretch_and_tracker_jumps():
+    # ours are uniformly 10% short, and one F0 pair is an octave apart (a tracker's jump)
+    pairs = [(PhoneProsody("AA", 0.9 * d, 100.0), PhoneProsody("AA", d, f0))
+             for d, f0 in [(100.0, 100.0), (50.0, 200.0), (80.0, 100.0), (120.0, 105.0)]]
+    m = error_anatomy(pairs)
+    assert m["best_scale"] == pytest.approx(1.11) and m["scaled_duration_rmse_ms"] < 1.0
+    assert score(pairs, 4)["duration_rmse_ms"] > 8.0
+    assert m["gross_f0_errors"] == 1 and m["f0_phones"] == 4
+    assert m["f0_rmse_cents_without_gross"] == pytest.approx(
+        np.sqrt((0 + 0 + (1200 * np.log2(100 / 105)) ** 2) / 3))
+    assert 0.99 < m["gross_share_of_f0_squared_error"] < 1.0
 
 
 @pytest.mark.slow
