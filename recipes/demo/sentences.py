@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import random
 import re
 import sys
@@ -1100,6 +1101,12 @@ def lexical_word_pool() -> dict[int, list[str]]:
     of ``LEXICAL_FORMS`` in CMUdict as well, not a function word, and no word of a held-out
     sentence (``HARVARD_SENTENCES``, ``HELDOUT_EVERYDAY``, ``heldout_sentences()``), so that no
     benchmark hears a word the prosody models learnt from this set."""
+    return {syllables: list(words) for syllables, words in _lexical_word_pool().items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _lexical_word_pool() -> dict[int, tuple[str, ...]]:
+    """``lexical_word_pool``, built once: it reads all of CMUdict (seconds)."""
     held_out = {word for text in (*HARVARD_SENTENCES, *HELDOUT_EVERYDAY, *heldout_sentences())
                 for word in words_of(text)}
     low, high = LEXICAL_WORD_LETTERS
@@ -1113,7 +1120,7 @@ def lexical_word_pool() -> dict[int, list[str]]:
         syllables = _syllables(pronunciations[0])
         if syllables in pool:
             pool[syllables].append(word)
-    return pool
+    return {syllables: tuple(words) for syllables, words in pool.items()}
 
 
 def lexical_sentences(count: int = 5000, seed: int = 0) -> list[str]:
@@ -1126,7 +1133,7 @@ def lexical_sentences(count: int = 5000, seed: int = 0) -> list[str]:
     if count < 0:
         raise ValueError(f"cannot generate {count} lexical sentences: the count must be >= 0")
     rng = random.Random(seed + 3_000_017)  # a stream of its own
-    pool = lexical_word_pool()
+    pool = _lexical_word_pool()
     lexicon = cmudict()
     names = {name.lower() for name in V_NAMES}
 
@@ -1169,7 +1176,7 @@ _S_QUESTION_WORDS = ("what", "where", "how", "when", "who", "why")
 class _ShortGrammar:
     """Noun and verb phrases of function words and pool words; every method returns words."""
 
-    def __init__(self, rng: random.Random, pool: dict[int, list[str]]) -> None:
+    def __init__(self, rng: random.Random, pool: dict[int, tuple[str, ...]]) -> None:
         self.rng = rng
         self.pool = pool
         self.syllables = tuple(SHORT_SYLLABLE_SHARES)
@@ -1262,7 +1269,7 @@ def short_sentences(count: int = 5000, seed: int = 0) -> list[str]:
     if count < 0:
         raise ValueError(f"cannot generate {count} short sentences: the count must be >= 0")
     rng = random.Random(seed + 4_000_037)  # a stream of its own
-    grammar = _ShortGrammar(rng, lexical_word_pool())
+    grammar = _ShortGrammar(rng, _lexical_word_pool())
     refused = set(HARVARD_SENTENCES) | set(HELDOUT_EVERYDAY) | set(heldout_sentences())
     low, high = SHORT_WORDS
     sentences: list[str] = []
