@@ -21,7 +21,8 @@
 # the residual of LPC filters from its own predicted envelope, see vocoder/lpc.py),
 # ENVELOPE_MINUTES and REFINE_MINUTES (the envelope stages' time budgets; 0 skips the
 # refinement), JOINT_STEPS (0 skips the joint stage), DATA, EXP, VOICE.
-# The extra-text stages (varied, short): 5,000 sentences of a set of recipes/demo/sentences.py
+# The extra-text stages (EXTRA_TEXT, default "varied"; "varied short" adds the experimental
+# short set of RESULTS.md, session 12): 5,000 sentences of a set of recipes/demo/sentences.py
 # (make_corpus --sentences SET) rendered by the same speakers into $DATA/vctk_SET and prepared
 # for the prosody models only (no WaveNet conditioning, all in the training split) into
 # $DATA/prep_SET; the duration and pitch stages train on every one that exists (RESULTS.md,
@@ -76,7 +77,7 @@ if run_stage relabel; then
     python -m recipes.demo.relabel "$DATA/prep" --jobs "$JOBS"
     python -m recipes.vctk.prepare "$DATA/vctk" "$DATA/prep" --jobs "$JOBS" --stage 4
 fi
-EXTRA_TEXT=(varied short)
+read -r -a EXTRA_TEXT <<< "${EXTRA_TEXT:-varied}"
 for SET in "${EXTRA_TEXT[@]}"; do
     if run_stage "$SET"; then
         say "render the $SET text into $DATA/vctk_$SET and prepare it for the prosody models"
