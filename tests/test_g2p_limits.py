@@ -35,12 +35,12 @@ def test_past_marker_reaches_only_its_own_sentence() -> None:
     assert readings == ["R EH1 D", "R IY1 D"]
 
 
-@pytest.mark.slow
-def test_homograph_text_time_grows_linearly() -> None:
-    """2x the text takes about 2x the time (quadratic context made it 4x); generous bound."""
-    from benchmarks.input_scaling import scaling_ratio
+def test_homograph_text_work_grows_linearly() -> None:
+    """2x the text makes about 2x the Python calls (rescanning each homograph's sentence made
+    it 4x). Calls, not seconds: a clock on a shared 2-core machine failed this at 3.02x."""
+    from benchmarks.input_scaling import work_ratio
 
-    assert scaling_ratio(words=2000) < 3.0
+    assert work_ratio(words=400) < 2.2
 
 
 def test_bounded_cache_drops_the_least_recently_used() -> None:
