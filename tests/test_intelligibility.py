@@ -236,6 +236,23 @@ def test_benchmark_speaks_the_template_sentences_when_asked(tiny_voice, tmp_path
     assert results["sentences"] != heldout_sentences(1, sentence_set="everyday")
 
 
+def test_draws_speak_every_sentence_again_with_seeds_of_their_own(tiny_voice, tmp_path,
+                                                                   capsys):
+    results_path = tmp_path / "results.json"
+    code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "2", "--speakers", "p225",
+                           "--draws", "2", "--seed", "5", "--threads", "1",
+                           "--json", str(results_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "2 draw(s) each" in out.splitlines()[0]
+    results = json.loads(results_path.read_text())
+    records = [r for r in results["results"] if r["kind"] == "synth"]
+    assert [(r["text"], r["seed"]) for r in records] == [
+        (results["sentences"][0], 5), (results["sentences"][1], 6),
+        (results["sentences"][0], 7), (results["sentences"][1], 8)]
+    assert results["speakers"][0]["sentences"] == 4
+
+
 def run_benchmark(args: list[str], capsys) -> tuple[int, str]:
     try:
         code = benchmark_main(args)
