@@ -102,7 +102,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--draws", type=int, default=1,
                         help="synthesize every held-out sentence this many times, each with its "
                              "own seed, and pool the words (default 1; one draw of 20 sentences "
-                             "moves a speaker's WER by up to 5 points from seed to seed)")
+                             "moves a speaker's WER by up to 6 points from seed to seed)")
     parser.add_argument("--json", default=None, help="write every result to this JSON file")
     parser.add_argument("--threads", type=int, default=None,
                         help="sentences synthesized in parallel (default: the voice's default)")
