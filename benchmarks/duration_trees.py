@@ -2,7 +2,7 @@
 
 flite's own duration models are trees over features of the phone, its syllable and word. If
 the network's gap on unseen sentences came from its kind of model, a tree ensemble on the
-same per-phoneme rows (``frontend.intonation.prosody_phone_features``, plus the speaker) should
+same per-phoneme rows (``frontend.prosody_features.prosody_phone_features``, plus the speaker) should
 generalize the way the teacher does. This fits scikit-learn's ``HistGradientBoostingRegressor``
 on a prepared corpus's training split(s), then reports the valid split and the Harvard sentences
 against fresh teacher renderings, as ``benchmarks/prosody_vs_teacher.py`` pairs them. Not part
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from frontend.features import Frontend  # noqa: E402
-from frontend.intonation import FEATURE_SETS, prosody_phone_features  # noqa: E402
+from frontend.prosody_features import FEATURE_SETS, prosody_phone_features  # noqa: E402
 from frontend.phonemes import split_stress  # noqa: E402
 from frontend.prosody_train import load_training_set, with_feature_set  # noqa: E402
 from prosody_vs_teacher import PhoneProsody, pair_phones, teacher_prosody  # noqa: E402

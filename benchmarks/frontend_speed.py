@@ -15,7 +15,7 @@ import statistics
 import time
 
 from frontend.features import Frontend
-from frontend.intonation import FEATURE_SETS, prosody_phone_features
+from frontend.prosody_features import FEATURE_SETS, prosody_phone_features
 
 WARMUP = """The warm-up paragraph loads the pronunciation dictionary and the neural model once,
 so that the timed runs measure the pipeline and not the disk. Zorblaxian snarkhunters agree."""
@@ -133,7 +133,7 @@ looking after one another, writing things down, and marking the height of the wa
 
 def run_once(frontend: Frontend, text: str, feature_set: str = "phoneme") -> tuple[int, int]:
     """Utterances and phonemes produced for ``text``, with the prosody models' ``feature_set``
-    rows (``frontend.intonation.FEATURE_SETS``)."""
+    rows (``frontend.prosody_features.FEATURE_SETS``)."""
     utterances = phonemes = 0
     for utterance in frontend.utterances(text):
         features = prosody_phone_features(utterance, feature_set)

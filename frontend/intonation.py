@@ -18,26 +18,27 @@ This module computes those features from an ``Utterance`` with flite's definitio
   the order of ``INTONATION_FEATURE_LAYOUT``; ``sil``/``sp`` rows are all zero.
 
 A prosody model that reads them says so with ``feature_set = "phoneme+intonation"`` in its
-config (``FEATURE_SETS``); ``prosody_phone_features`` builds the rows for either set, so a
-model trained before this module existed (``"phoneme"``) is fed exactly what it was trained on.
-The WaveNet's conditioning does not change: it reads the phoneme features only.
+config (``frontend.prosody_features``). The WaveNet's conditioning does not change: it reads the
+phoneme features only.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from frontend.features import PHONEME_FEATURE_DIM, Utterance, phoneme_features
+from frontend.features import Utterance
 from frontend.flite_intonation_carts import ACCENT_CART, TONE_CART
 from frontend.phonemes import VOWELS, split_stress
 
 __all__ = [
-    "ACCENTS", "END_TONES", "FEATURE_SETS", "GPOS_CLASSES", "INTONATION_FEATURE_DIM",
-    "INTONATION_FEATURE_LAYOUT", "Syllable", "feature_set_dim", "gpos",
-    "intonation_features", "prosody_phone_features", "syllables",
+    "ACCENTS", "END_TONES", "GPOS_CLASSES", "INTONATION_FEATURE_DIM",
+    "INTONATION_FEATURE_LAYOUT", "Syllable", "cart_interpret", "gpos", "intonation_features",
+    "syllables",
 ]
 
 # flite's us_gpos lists, in its order: a word takes the class of the first list holding it.
@@ -83,13 +84,6 @@ INTONATION_FEATURE_LAYOUT: list[tuple[str, int]] = [
 ]
 INTONATION_FEATURE_DIM = sum(width for _, width in INTONATION_FEATURE_LAYOUT)
 _BREAK_LEVELS = ("0", "1", "3", "4")
-
-# What a prosody model reads, by its config's ``feature_set``: the width of one phoneme's row.
-FEATURE_SETS: dict[str, int] = {
-    "phoneme": PHONEME_FEATURE_DIM,
-    "phoneme+intonation": PHONEME_FEATURE_DIM + INTONATION_FEATURE_DIM,
-}
-
 
 def gpos(word: str) -> str:
     """flite's guessed part of speech of one word: a function-word class or "content"."""
@@ -151,14 +145,30 @@ def _answer(value: str) -> str | None:
     return None if value == "NONE" else value
 
 
-def _interpret(tree: tuple, context: _Context, k: int) -> str:
-    """flite's ``cart_interpret``: yes → the next node, no → the node's "no" index."""
+def cart_interpret(tree: tuple, value_of: Callable[[str], str]) -> Any:
+    """flite's ``cart_interpret`` over a tree of ``frontend.flite_*_carts``: ``value_of(name)``
+    gives a feature's value as flite's string; "is" compares strings, "less" numbers (flite's
+    ``val_less``: a string that is not a number counts as 0). Yes → the next node, no → the
+    node's "no" index."""
     features, nodes = tree
     node = 0
     while nodes[node][0] is not None:
-        feature, value, no = nodes[node]
-        node = node + 1 if context.feature(features[feature], k) == value else no
-    return nodes[node][1]
+        feature, op, value, no = nodes[node]
+        found = value_of(features[feature])
+        yes = found == value if op == "is" else _number(found) < value
+        node = node + 1 if yes else no
+    return nodes[node][2]
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0
+
+
+def _interpret(tree: tuple, context: _Context, k: int) -> str:
+    return cart_interpret(tree, lambda name: context.feature(name, k))
 
 
 class _Context:
@@ -304,28 +314,3 @@ def intonation_features(utt: Utterance, start: int = 0, end: int | None = None,
         features[lo - start:hi - start] = np.concatenate(
             [np.asarray(b, dtype=np.float32) for b in blocks])
     return features
-
-
-def feature_set_dim(feature_set: str) -> int:
-    """The width of one phoneme's row for a prosody model's ``feature_set``."""
-    if feature_set not in FEATURE_SETS:
-        raise ValueError(f"unknown feature_set {feature_set!r}: use one of "
-                         f"{', '.join(FEATURE_SETS)}")
-    return FEATURE_SETS[feature_set]
-
-
-def prosody_phone_features(utt: Utterance, feature_set: str, start: int = 0,
-                           end: int | None = None, phone_feats: np.ndarray | None = None,
-                           sylls: list[Syllable] | None = None) -> np.ndarray:
-    """(N, feature_set_dim(feature_set)) rows for a prosody model that reads ``feature_set``.
-
-    ``phone_feats``: the utterance's ``phoneme_features`` rows [start, end) when the caller
-    has them already (they are the first columns of every set); ``sylls``: its
-    ``syllables``, likewise.
-    """
-    feature_set_dim(feature_set)
-    if phone_feats is None:
-        phone_feats = phoneme_features(utt, start, end)  # (N, PHONEME_FEATURE_DIM)
-    if feature_set == "phoneme":
-        return phone_feats
-    return np.concatenate([phone_feats, intonation_features(utt, start, end, sylls)], 1)

@@ -58,7 +58,7 @@ class ProsodyError(ValueError):
 @dataclass
 class DurationConfig:
     input_dim: int = 0  # width of one phoneme's row: feature_set_dim(feature_set)
-    # What each row holds (frontend.intonation.FEATURE_SETS); models before it read "phoneme".
+    # What each row holds (frontend.prosody_features.FEATURE_SETS); models before it read "phoneme".
     feature_set: str = "phoneme"
     num_speakers: int = 1
     speaker_dim: int = 16
@@ -111,7 +111,7 @@ def _check_config(config: Any, positive: tuple[str, ...], non_negative: tuple[st
                            f"got {config.hidden}")
     if not 0.0 <= float(config.dropout) < 1.0:
         raise ProsodyError(f"{name}.dropout must be in [0, 1), got {config.dropout!r}")
-    from frontend.intonation import FEATURE_SETS
+    from frontend.prosody_features import FEATURE_SETS
 
     if config.feature_set not in FEATURE_SETS:
         raise ProsodyError(f"{name}.feature_set must be one of {', '.join(FEATURE_SETS)}, got "
@@ -367,7 +367,7 @@ def round_durations(frames: np.ndarray, pauses: np.ndarray | None = None) -> np.
 
 def _pause_column(phone_feats: np.ndarray) -> np.ndarray | None:
     from frontend.features import feature_columns
-    from frontend.intonation import FEATURE_SETS
+    from frontend.prosody_features import FEATURE_SETS
 
     # Every feature set starts with the phoneme features.
     if phone_feats.shape[1] not in FEATURE_SETS.values():
@@ -447,9 +447,9 @@ def _kind_of(model: Any) -> str:
 
 def expected_feature_dim(kind: str, feature_set: str = "phoneme") -> int:
     """The input width the current frontend produces for a "duration" or "pitch" model that
-    reads ``feature_set`` (``frontend.intonation.FEATURE_SETS``)."""
+    reads ``feature_set`` (``frontend.prosody_features.FEATURE_SETS``)."""
     from frontend.features import FRAME_POSITION_LAYOUT
-    from frontend.intonation import feature_set_dim
+    from frontend.prosody_features import feature_set_dim
 
     try:
         width = feature_set_dim(feature_set)

@@ -129,7 +129,7 @@ def with_feature_set(examples: list[ProsodyExample], feature_set: str) -> list[P
     """The examples with the input rows a model reading ``feature_set`` takes (the corpus
     stores the "phoneme" rows; the others are computed from each utterance's record)."""
     from frontend.features import Utterance
-    from frontend.intonation import prosody_phone_features
+    from frontend.prosody_features import prosody_phone_features
 
     if feature_set == "phoneme":
         return examples

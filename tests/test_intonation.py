@@ -16,8 +16,9 @@ from frontend.features import PHONEME_FEATURE_DIM, Frontend, phoneme_features
 from frontend.flite_intonation_carts import ACCENT_CART, TONE_CART
 from frontend.intonation import (
     GPOS_CLASSES, INTONATION_FEATURE_DIM, INTONATION_FEATURE_LAYOUT, gpos, intonation_features,
-    prosody_phone_features, syllables,
+    syllables,
 )
+from frontend.prosody_features import prosody_phone_features
 from frontend.prosody import ProsodyError, expected_feature_dim, load_duration_model
 
 FRONTEND = Frontend()
@@ -58,29 +59,27 @@ def test_the_trees_are_whole_and_every_feature_they_ask_is_implemented() -> None
     sylls = syllables(utt)
     context = intonation._Context(utt, sylls)
     for features, nodes in (ACCENT_CART, TONE_CART):
-        for feature, _, no in nodes:
+        for feature, op, _, no in nodes:
             if feature is not None:
-                assert 0 <= feature < len(features) and 0 < no < len(nodes)
+                assert 0 <= feature < len(features) and 0 < no < len(nodes) and op == "is"
         for name in features:
             for k in (0, len(sylls) // 2, len(sylls) - 1):
                 assert isinstance(context.feature(name, k), str)
-    answers = {value for feature, value, _ in ACCENT_CART[1] if feature is None}
+    answers = {value for feature, _, value, _ in ACCENT_CART[1] if feature is None}
     assert answers == {"NONE", "H*", "!H*", "L+H*"}
 
 
 def test_the_interpreter_takes_the_yes_branch_next_and_the_no_branch_by_index() -> None:
-    class Answers:
-        def __init__(self, values: dict[str, str]) -> None:
-            self.values = values
+    tree = (("a", "b"), [(0, "is", "1", 4), (1, "less", 2.5, 3), (None, None, "A-and-small-B", -1),
+                         (None, None, "A-only", -1), (None, None, "not-A", -1)])
 
-        def feature(self, name: str, k: int) -> str:
-            return self.values[name]
+    def answer(values: dict[str, str]) -> str:
+        return intonation.cart_interpret(tree, values.__getitem__)
 
-    tree = (("a", "b"), [(0, "1", 4), (1, "x", 3), (None, "A-and-B", -1), (None, "A-only", -1),
-                         (None, "not-A", -1)])
-    assert intonation._interpret(tree, Answers({"a": "1", "b": "x"}), 0) == "A-and-B"
-    assert intonation._interpret(tree, Answers({"a": "1", "b": "y"}), 0) == "A-only"
-    assert intonation._interpret(tree, Answers({"a": "0", "b": "x"}), 0) == "not-A"
+    assert answer({"a": "1", "b": "2"}) == "A-and-small-B"
+    assert answer({"a": "1", "b": "3"}) == "A-only"
+    assert answer({"a": "1", "b": "coda"}) == "A-and-small-B"  # flite: not a number is 0
+    assert answer({"a": "0", "b": "2"}) == "not-A"
 
 
 def test_syllable_counts_follow_flites_definitions() -> None:

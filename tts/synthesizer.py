@@ -36,7 +36,8 @@ from frontend.features import (
     frame_features,
     phoneme_features,
 )
-from frontend.intonation import Syllable, prosody_phone_features, syllables
+from frontend.intonation import Syllable, syllables
+from frontend.prosody_features import prosody_phone_features
 from frontend.lexicon import Lexicon
 from frontend.phonemes import PAUSE, SILENCE
 from frontend.prosody import (

@@ -37,7 +37,7 @@ from safetensors.numpy import load_file as load_safetensors
 from frontend.conditioning import conditioning_channels
 from frontend.prosody import expected_feature_dim
 from frontend.g2p import BACKENDS as G2P_BACKENDS
-from frontend.intonation import FEATURE_SETS
+from frontend.prosody_features import FEATURE_SETS
 from frontend.phonemes import inventory
 from tts_common.corpus import read_corpus
 from tts_common.files import atomic_directory, atomic_open

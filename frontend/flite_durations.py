@@ -1,0 +1,241 @@
+"""flite's clustergen duration model, run on our own ``Utterance``: a duration prior per phoneme.
+
+Three of the demo corpus's four teacher voices (slt, awb, rms) are flite clustergen voices. Each
+predicts a phone's length as the sum of its three HMM states' lengths, and a state's length as
+``z * stddev + mean`` of that state, with ``z`` from one CART tree over about a hundred features
+of the state, its phone, the neighbouring phones (``ph_vc``, ``ph_vlng``, ``ph_ctype``, ...), its
+syllable (stress, accents, position in the phrase) and its word (``src/cg/cst_cg.c``,
+``cg_state_duration``). Sessions 10 to 12 of ``recipes/demo/RESULTS.md`` found that our
+duration model, from the same kind of features, learns the corpus's sentences but only part of
+the rule that makes them: on new text it regresses to the median. The trees are the rule, and
+they are small (2,600 leaves a voice), so they are run here, with flite's definitions of every
+feature they ask (``src/synth/cst_ffeatures.c``), over the syllables and accents of
+``frontend.intonation``:
+
+* ``flite_durations(utt)`` → (N, 3) float64 seconds, one row per phoneme, a column per voice of
+  ``CLUSTERGEN_VOICES``, at flite's default speed (``duration_stretch`` 1);
+* ``flite_duration_features(utt)`` → (N, 3) float32 ``log(1 + frames)`` of the same, the input
+  columns of ``feature_set = "phoneme+intonation+flite_durations"``.
+
+A duration model that reads them still learns each speaker's own speed and the corrections the
+trees need for our frontend's phones. For speakers that are not flite's, the columns are one
+more feature: three trained voices' idea of how long a phone in this context lasts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from frontend.features import Utterance
+from frontend.intonation import Syllable, _Context, cart_interpret, syllables
+from frontend.phonemes import split_stress
+
+__all__ = ["CLUSTERGEN_VOICES", "FLITE_DURATION_DIM", "flite_duration_features",
+           "flite_durations", "flite_phone_name"]
+
+# The voices whose tables recipes/demo/extract_flite_carts.py writes, in the columns' order.
+CLUSTERGEN_VOICES = ("slt", "awb", "rms")
+FLITE_DURATION_DIM = len(CLUSTERGEN_VOICES)
+FRAME_SECONDS = 0.005  # clustergen's frame_advance: no state is shorter than one frame
+_PAUSE = "pau"
+_ARPABET_TO_FLITE = {"AH0": "ax"}  # flite's lexicon writes an unstressed AH as schwa
+
+
+def flite_phone_name(phoneme: str) -> str:
+    """Our phoneme (``AH0``, ``sil``, ``sp``) as flite's US phone name (``ax``, ``pau``)."""
+    if phoneme in ("sil", "sp"):
+        return _PAUSE
+    if phoneme in _ARPABET_TO_FLITE:
+        return _ARPABET_TO_FLITE[phoneme]
+    return split_stress(phoneme)[0].lower()
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> Any:
+    """The generated tables, loaded on first use: 0.5 MB of Python that only the models
+    reading these features need (0.4 s to import where no bytecode is cached)."""
+    from frontend import flite_duration_carts
+
+    return flite_duration_carts
+
+
+@functools.lru_cache(maxsize=None)
+def _phone_feature(phone: str, name: str) -> str:
+    tables = _tables()
+    # flite's phone_id answers 0 (the first phone) for a name it lacks
+    row = tables.PHONESET.get(phone) or next(iter(tables.PHONESET.values()))
+    return row[tables.PHONE_FEATURES.index(name)]
+
+
+def _is_vowel(phone: str) -> bool:
+    return _phone_feature(phone, "ph_vc") == "+"
+
+
+class _Segments:
+    """flite's view of one utterance: its Segment, Syllable and Word relations, and the value
+    of every feature a duration tree asks of a segment, as flite's strings (memoized)."""
+
+    def __init__(self, utt: Utterance, sylls: list[Syllable] | None = None) -> None:
+        self.sylls = syllables(utt) if sylls is None else sylls
+        self.context = _Context(utt, self.sylls)
+        self.names = [flite_phone_name(p) for p in utt.phonemes]
+        self.syllable_of = [-1] * len(self.names)  # (N,) index into sylls; -1 for pauses
+        for k, syl in enumerate(self.sylls):
+            for j in range(len(syl.phones)):
+                self.syllable_of[syl.first_phone + j] = k
+        self.syll_names = [[self.names[s.first_phone + j] for j in range(len(s.phones))]
+                           for s in self.sylls]
+        words = [s.word for s in self.sylls]
+        self.word_sylls = {w: [k for k, x in enumerate(words) if x == w] for w in set(words)}
+        self.word_phrase = {s.word: s.phrase for s in self.sylls}
+        self.last_word = max(words) if words else -1
+        self.cache: dict[tuple[int, str], str] = {}
+
+    def feature(self, i: int, name: str) -> str:
+        key = (i, name)
+        if key not in self.cache:
+            self.cache[key] = self._feature(i, name)
+        return self.cache[key]
+
+    def _feature(self, i: int, name: str) -> str:
+        for step, offset in _STEPS:
+            if name.startswith(step):
+                i += offset
+                return self.feature(i, name[len(step):]) if 0 <= i < len(self.names) else "0"
+        sylpath = "R:SylStructure.parent."
+        if name.startswith(sylpath):
+            k = self.syllable_of[i]
+            return "0" if k < 0 else self._syllable_feature(k, name[len(sylpath):])
+        phone, k = self.names[i], self.syllable_of[i]
+        if name == "name":
+            return phone
+        if name.startswith("ph_"):
+            return _phone_feature(phone, name)
+        position = i - self.sylls[k].first_phone if k >= 0 else -1
+        in_syllable = self.syll_names[k] if k >= 0 else []
+        if name == "seg_onsetcoda":  # a vowel after it in its syllable: it is in the onset
+            return "onset" if any(map(_is_vowel, in_syllable[position + 1:])) else "coda"
+        if name == "pos_in_syl":
+            return str(position)
+        if name == "syl_final":
+            return "1" if k < 0 or position == len(in_syllable) - 1 else "0"
+        for side in ("onset", "coda"):
+            prefix = f"lisp_{side}_"
+            if name.startswith(prefix):
+                kind = name[len(prefix):]
+                ctypes = {"fric": ("f",), "stop": ("s",), "nasal": ("n",), "glide": ("r", "l")}
+                phones = in_syllable if side == "onset" else in_syllable[::-1]
+                return "1" if any(_has_ctype(phones, c) for c in ctypes[kind]) else "0"
+        raise KeyError(f"flite segment feature {name!r} is not implemented")
+
+    def _syllable_feature(self, k: int, name: str) -> str:
+        relation = "R:Syllable."
+        if name.startswith(relation):
+            name = name[len(relation):]
+            for step, offset in _STEPS:
+                if name.startswith(step):
+                    k, name = k + offset, name[len(step):]
+                    break
+            if not 0 <= k < len(self.sylls):
+                return "0"
+        syl = self.sylls[k]
+        word = self.word_sylls[syl.word]
+        if name == "parent.gpos":
+            return self.context.word_gpos[syl.word]
+        if name == "parent.word_numsyls":
+            return str(len(word))
+        if name == "accented":
+            return "1" if syl.accented else "0"
+        if name == "position_type":
+            if len(word) == 1:
+                return "single"
+            return "initial" if k == word[0] else "final" if k == word[-1] else "mid"
+        phones = self.syll_names[k]
+        vowel = next((j for j, p in enumerate(phones) if _is_vowel(p)), len(phones))
+        if name == "syl_onsetsize":
+            return str(vowel)
+        if name == "syl_codasize":  # flite counts the vowel too
+            return str(len(phones) - vowel if vowel < len(phones) else len(phones) + 1)
+        if name == "lisp_cg_break":  # after this syllable: 0 in a word, 1, 3 phrase, 4 the end
+            if k != word[-1]:
+                return "0"
+            if syl.word == self.last_word:
+                return "4"
+            return "3" if self.word_phrase.get(syl.word + 1) != syl.phrase else "1"
+        return str(self.context.syllable_feature(name, k))
+
+
+def _has_ctype(phones: list[str], ctype: str) -> bool:
+    """flite's seg_onset_ctype / seg_coda_ctype: from the syllable's edge up to its vowel."""
+    for phone in phones:
+        if _is_vowel(phone):
+            return False
+        if _phone_feature(phone, "ph_ctype") == ctype:
+            return True
+    return False
+
+
+_STEPS = (("pp.", -2), ("nn.", 2), ("p.", -1), ("n.", 1))
+
+
+@functools.lru_cache(maxsize=None)
+def _state_feature(name: str) -> tuple[str, int, str]:
+    """A tree's feature of a state, parsed once: ("segment", 0, the path from its phone),
+    ("state", offset, "name") or ("none", 0, "") for a path no state has."""
+    segment_path = "R:segstate.parent."
+    if name.startswith(segment_path):
+        return "segment", 0, name[len(segment_path):]
+    offset = 0
+    for step, move in _STEPS:
+        if name.startswith(step):
+            offset, name = move, name[len(step):]
+            break
+    if name == "name":
+        return "state", offset, name
+    if name.startswith("R:"):  # a state is in no relation but HMMstate and segstate
+        return "none", 0, ""
+    raise KeyError(f"flite state feature {name!r} is not implemented")
+
+
+def _state_value(segments: _Segments, states: list[tuple[int, str]], s: int
+                 ) -> Callable[[str], str]:
+    def value_of(name: str) -> str:
+        kind, offset, rest = _state_feature(name)
+        if kind == "segment":
+            return segments.feature(states[s][0], rest)
+        if kind == "state" and 0 <= s + offset < len(states):
+            return states[s + offset][1]
+        return "0"
+
+    return value_of
+
+
+def flite_durations(utt: Utterance, sylls: list[Syllable] | None = None) -> np.ndarray:
+    """(N, len(CLUSTERGEN_VOICES)) float64: each phoneme's length in seconds by each voice's
+    duration tree, at ``duration_stretch`` 1. ``sylls``: ``syllables(utt)`` if computed."""
+    segments = _Segments(utt, sylls)
+    out = np.zeros((len(segments.names), len(CLUSTERGEN_VOICES)), dtype=np.float64)
+    tables = _tables()
+    for v, voice in enumerate(CLUSTERGEN_VOICES):
+        phone_states, stats = tables.PHONE_STATES[voice], tables.DURATION_STATS[voice]
+        unknown = next(iter(phone_states.values()))
+        first_stat = next(iter(stats.values()))
+        states = [(i, state) for i, phone in enumerate(segments.names)
+                  for state in phone_states.get(phone, unknown)]
+        for s, (i, state) in enumerate(states):
+            z = cart_interpret(tables.DURATION_CARTS[voice], _state_value(segments, states, s))
+            mean, std = stats.get(state, first_stat)
+            out[i, v] += max(z * std + mean, FRAME_SECONDS)
+    return out
+
+
+def flite_duration_features(utt: Utterance, start: int = 0, end: int | None = None,
+                            sylls: list[Syllable] | None = None) -> np.ndarray:
+    """(end - start, FLITE_DURATION_DIM) float32: log(1 + 5 ms frames) of ``flite_durations``,
+    the rows of phonemes [start, end) (the trees read the whole utterance's context)."""
+    seconds = flite_durations(utt, sylls)[start:end]
+    return np.log1p(seconds / FRAME_SECONDS).astype(np.float32)
