@@ -3,7 +3,9 @@ against flite itself (``flite -psdur``), and the feature set that feeds them to 
 
 from __future__ import annotations
 
+import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,3 +118,26 @@ NULL };
     assert cart_interpret(tree, {"name": "pau", "syl_in": "2"}.__getitem__) == -0.25
     assert cart_interpret(tree, {"name": "pau", "syl_in": "3"}.__getitem__) == 0.75
     assert cart_interpret(tree, {"name": "t", "syl_in": "0"}.__getitem__) == 1.0
+
+
+def test_a_voice_whose_duration_model_reads_the_trees_speaks(
+        tiny_prepared: Path, tiny_voice: Path, tmp_path: Path) -> None:
+    """A real (tiny) training run on the feature set, exported and spoken twice alike."""
+    from frontend.prosody_train import ProsodyTrainConfig, train
+    from tts.synthesizer import Synthesizer
+    from tts.voice import export_voice
+
+    small = ProsodyTrainConfig(max_steps=6, batch_size=2, warmup_steps=1, eval_every=3,
+                               log_every=3)
+    train("duration", tiny_prepared, tmp_path / "prosody", small,
+          ["hidden=16", "conv_layers=1", "speaker_dim=4", f"feature_set={FLITE_SET}"])
+    train("pitch", tiny_prepared, tmp_path / "prosody", small,
+          ["hidden=16", "frame_hidden=8", "conv_layers=1", "speaker_dim=4"])
+    voice = export_voice(tiny_prepared, tmp_path / "prosody", tiny_voice, tmp_path / "voice",
+                         name="tiny-flite-durations", measure_levels=False)
+    model = json.loads((voice / "voice.json").read_text())["models"]["duration"]
+    assert model["feature_set"] == FLITE_SET and model["input_dim"] == FEATURE_SETS[FLITE_SET]
+    text = "Rice is often served in round bowls."
+    first = Synthesizer.from_pretrained(voice).synthesize(text, seed=5)
+    assert len(first) > 1600 and np.isfinite(first).all()
+    np.testing.assert_array_equal(first, Synthesizer.from_pretrained(voice).synthesize(text, seed=5))
