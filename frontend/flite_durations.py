@@ -89,10 +89,11 @@ class _Segments:
                 self.syllable_of[syl.first_phone + j] = k
         self.syll_names = [[self.names[s.first_phone + j] for j in range(len(s.phones))]
                            for s in self.sylls]
-        words = [s.word for s in self.sylls]
-        self.word_sylls = {w: [k for k, x in enumerate(words) if x == w] for w in set(words)}
+        self.word_sylls: dict[int, list[int]] = {}  # word → its syllables' indices
+        for k, syl in enumerate(self.sylls):
+            self.word_sylls.setdefault(syl.word, []).append(k)
         self.word_phrase = {s.word: s.phrase for s in self.sylls}
-        self.last_word = max(words) if words else -1
+        self.last_word = max(self.word_sylls, default=-1)
         self.cache: dict[tuple[int, str], str] = {}
 
     def feature(self, i: int, name: str) -> str:
@@ -214,11 +215,15 @@ def _state_value(segments: _Segments, states: list[tuple[int, str]], s: int
     return value_of
 
 
-def flite_durations(utt: Utterance, sylls: list[Syllable] | None = None) -> np.ndarray:
-    """(N, len(CLUSTERGEN_VOICES)) float64: each phoneme's length in seconds by each voice's
-    duration tree, at ``duration_stretch`` 1. ``sylls``: ``syllables(utt)`` if computed."""
+def flite_durations(utt: Utterance, sylls: list[Syllable] | None = None, start: int = 0,
+                    end: int | None = None) -> np.ndarray:
+    """(end - start, len(CLUSTERGEN_VOICES)) float64: the length in seconds of each phoneme of
+    [start, end) by each voice's duration tree, at ``duration_stretch`` 1. The trees read
+    the whole utterance's context, but only the window's states are walked, so windows cost
+    what they hold. ``sylls``: ``syllables(utt)`` if computed."""
     segments = _Segments(utt, sylls)
-    out = np.zeros((len(segments.names), len(CLUSTERGEN_VOICES)), dtype=np.float64)
+    end = len(segments.names) if end is None else end
+    out = np.zeros((end - start, len(CLUSTERGEN_VOICES)), dtype=np.float64)
     tables = _tables()
     for v, voice in enumerate(CLUSTERGEN_VOICES):
         phone_states, stats = tables.PHONE_STATES[voice], tables.DURATION_STATS[voice]
@@ -227,15 +232,17 @@ def flite_durations(utt: Utterance, sylls: list[Syllable] | None = None) -> np.n
         states = [(i, state) for i, phone in enumerate(segments.names)
                   for state in phone_states.get(phone, unknown)]
         for s, (i, state) in enumerate(states):
+            if not start <= i < end:
+                continue
             z = cart_interpret(tables.DURATION_CARTS[voice], _state_value(segments, states, s))
             mean, std = stats.get(state, first_stat)
-            out[i, v] += max(z * std + mean, FRAME_SECONDS)
+            out[i - start, v] += max(z * std + mean, FRAME_SECONDS)
     return out
 
 
 def flite_duration_features(utt: Utterance, start: int = 0, end: int | None = None,
                             sylls: list[Syllable] | None = None) -> np.ndarray:
-    """(end - start, FLITE_DURATION_DIM) float32: log(1 + 5 ms frames) of ``flite_durations``,
-    the rows of phonemes [start, end) (the trees read the whole utterance's context)."""
-    seconds = flite_durations(utt, sylls)[start:end]
+    """(end - start, FLITE_DURATION_DIM) float32: log(1 + 5 ms frames) of ``flite_durations``
+    for the phonemes [start, end)."""
+    seconds = flite_durations(utt, sylls, start, end)
     return np.log1p(seconds / FRAME_SECONDS).astype(np.float32)
