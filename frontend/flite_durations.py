@@ -24,9 +24,12 @@ more feature: three trained voices' idea of how long a phone in this context las
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -39,6 +42,7 @@ __all__ = ["CLUSTERGEN_VOICES", "FLITE_DURATION_DIM", "flite_duration_features",
 
 # The voices whose tables recipes/demo/extract_flite_carts.py writes, in the columns' order.
 CLUSTERGEN_VOICES = ("slt", "awb", "rms")
+TABLES = Path(__file__).resolve().parent / "data" / "flite_durations.json"
 FLITE_DURATION_DIM = len(CLUSTERGEN_VOICES)
 FRAME_SECONDS = 0.005  # clustergen's frame_advance: no state is shorter than one frame
 _PAUSE = "pau"
@@ -54,13 +58,22 @@ def flite_phone_name(phoneme: str) -> str:
     return split_stress(phoneme)[0].lower()
 
 
-@functools.lru_cache(maxsize=1)
-def _tables() -> Any:
-    """The generated tables, loaded on first use: 0.5 MB of Python that only the models
-    reading these features need (0.4 s to import where no bytecode is cached)."""
-    from frontend import flite_duration_carts
+@dataclass(frozen=True)
+class _Tables:
+    """``frontend/data/flite_durations.json`` (see ``recipes/demo/extract_flite_carts.py``)."""
 
-    return flite_duration_carts
+    PHONE_FEATURES: list[str]
+    PHONESET: dict[str, list[str]]
+    DURATION_CARTS: dict[str, list]  # voice → [features, nodes]
+    DURATION_STATS: dict[str, dict[str, list[float]]]
+    PHONE_STATES: dict[str, dict[str, list[str]]]
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    """The tables, loaded on first use: only the models reading these features need them."""
+    data = json.loads(TABLES.read_text(encoding="utf-8"))
+    return _Tables(**{f.name: data[f.name] for f in dataclasses.fields(_Tables)})
 
 
 @functools.lru_cache(maxsize=None)
