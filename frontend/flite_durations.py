@@ -35,7 +35,7 @@ import numpy as np
 
 from frontend.features import Utterance
 from frontend.intonation import Syllable, _Context, cart_interpret, syllables
-from frontend.phonemes import split_stress
+from frontend.phonemes import SILENCES, split_stress
 
 __all__ = ["CLUSTERGEN_VOICES", "FLITE_DURATION_DIM", "flite_duration_features",
            "flite_durations", "flite_phone_name"]
@@ -51,7 +51,7 @@ _ARPABET_TO_FLITE = {"AH0": "ax"}  # flite's lexicon writes an unstressed AH as 
 
 def flite_phone_name(phoneme: str) -> str:
     """Our phoneme (``AH0``, ``sil``, ``sp``) as flite's US phone name (``ax``, ``pau``)."""
-    if phoneme in ("sil", "sp"):
+    if phoneme in SILENCES:
         return _PAUSE
     if phoneme in _ARPABET_TO_FLITE:
         return _ARPABET_TO_FLITE[phoneme]
