@@ -47,6 +47,9 @@ FLITE_DURATION_DIM = len(CLUSTERGEN_VOICES)
 FRAME_SECONDS = 0.005  # clustergen's frame_advance: no state is shorter than one frame
 _PAUSE = "pau"
 _ARPABET_TO_FLITE = {"AH0": "ax"}  # flite's lexicon writes an unstressed AH as schwa
+_STEPS = (("pp.", -2), ("nn.", 2), ("p.", -1), ("n.", 1))  # flite's moves along a relation
+# lisp_onset_* / lisp_coda_*: the ph_ctype values each asks for (glide: r or l)
+_CONSONANT_TYPES = {"fric": ("f",), "stop": ("s",), "nasal": ("n",), "glide": ("r", "l")}
 
 
 def flite_phone_name(phoneme: str) -> str:
@@ -97,13 +100,12 @@ class _Segments:
         self.context = _Context(utt, self.sylls)
         self.names = [flite_phone_name(p) for p in utt.phonemes]
         self.syllable_of = [-1] * len(self.names)  # (N,) index into sylls; -1 for pauses
-        for k, syl in enumerate(self.sylls):
-            for j in range(len(syl.phones)):
-                self.syllable_of[syl.first_phone + j] = k
-        self.syll_names = [[self.names[s.first_phone + j] for j in range(len(s.phones))]
-                           for s in self.sylls]
+        self.syll_names: list[list[str]] = []  # each syllable's phones, as flite names them
         self.word_sylls: dict[int, list[int]] = {}  # word → its syllables' indices
         for k, syl in enumerate(self.sylls):
+            first, last = syl.first_phone, syl.first_phone + len(syl.phones)
+            self.syllable_of[first:last] = [k] * len(syl.phones)
+            self.syll_names.append(self.names[first:last])
             self.word_sylls.setdefault(syl.word, []).append(k)
         self.word_phrase = {s.word: s.phrase for s in self.sylls}
         self.last_word = max(self.word_sylls, default=-1)
@@ -140,10 +142,9 @@ class _Segments:
         for side in ("onset", "coda"):
             prefix = f"lisp_{side}_"
             if name.startswith(prefix):
-                kind = name[len(prefix):]
-                ctypes = {"fric": ("f",), "stop": ("s",), "nasal": ("n",), "glide": ("r", "l")}
                 phones = in_syllable if side == "onset" else in_syllable[::-1]
-                return "1" if any(_has_ctype(phones, c) for c in ctypes[kind]) else "0"
+                ctypes = _CONSONANT_TYPES[name[len(prefix):]]
+                return "1" if any(_has_ctype(phones, c) for c in ctypes) else "0"
         raise KeyError(f"flite segment feature {name!r} is not implemented")
 
     def _syllable_feature(self, k: int, name: str) -> str:
@@ -192,8 +193,6 @@ def _has_ctype(phones: list[str], ctype: str) -> bool:
             return True
     return False
 
-
-_STEPS = (("pp.", -2), ("nn.", 2), ("p.", -1), ("n.", 1))
 
 
 @functools.lru_cache(maxsize=None)

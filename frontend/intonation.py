@@ -85,6 +85,7 @@ INTONATION_FEATURE_LAYOUT: list[tuple[str, int]] = [
 INTONATION_FEATURE_DIM = sum(width for _, width in INTONATION_FEATURE_LAYOUT)
 _BREAK_LEVELS = ("0", "1", "3", "4")
 
+
 def gpos(word: str) -> str:
     """flite's guessed part of speech of one word: a function-word class or "content"."""
     return _GPOS.get(word.lower(), "content")

@@ -1,14 +1,14 @@
-"""Write flite's CART trees and tables as Python data, from flite's C sources.
+"""Write flite's CART trees and tables as data, from flite's C sources.
 
 * ``frontend/flite_intonation_carts.py``: the accent and end-tone trees that flite's US English
   front end runs on every syllable (``cart_intonation``), read by ``frontend.intonation``
   (``lang/usenglish/us_int_accent_cart.[ch]``, ``us_int_tone_cart.[ch]``).
 * ``frontend/data/flite_durations.json``: the duration trees of the three clustergen voices
   (slt, awb, rms), their per-state mean and standard deviation, the states of every phone, and
-  the US phoneset's phonetic features, read by ``frontend.flite_durations`` (JSON, not Python:
-  0.5 MB of Python source takes 0.4 s to import where no bytecode is cached, JSON 0.04 s)
+  the US phoneset's phonetic features, read by ``frontend.flite_durations``
   (``lang/cmu_us_*/cmu_us_*_cg_durmodel.[ch]``, ``cmu_us_*_cg_phonestate.c``,
-  ``lang/usenglish/us_phoneset.c``).
+  ``lang/usenglish/us_phoneset.c``). JSON, not Python: 0.5 MB of Python source takes 0.4 s to
+  import where no bytecode is cached, the JSON 0.04 s to load.
 
 The demo corpus's teachers are these voices; the prosody models read what the trees give as
 input features. The trees are data; this script only reads them out of flite 2.2's sources
@@ -53,7 +53,7 @@ _CMU_LICENCE = """
     OR PROFITS, WHETHER IN AN ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING
     OUT OF OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
-Modification (as the licence asks): converted from C tables to Python tuples.
+Modification (as the licence asks): converted from C tables to JSON.
 """
 
 _TREE_FORMAT = """A tree is ``(features, nodes)``: a question node is
