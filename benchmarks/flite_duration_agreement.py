@@ -45,21 +45,34 @@ def phone_errors_ms(text: str, voice: str, frontend: Frontend) -> np.ndarray | N
     return (predicted - seconds)[speech] * 1000.0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def held_out_texts(argv: list[str] | None, description: str) -> list[str]:
+    """The sentences ``--sentences`` names (both sets by default)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sentences", choices=("both", "harvard", "everyday"), default="both")
     args = parser.parse_args(argv)
-    texts = {"harvard": list(HARVARD_SENTENCES), "everyday": list(HELDOUT_EVERYDAY),
-             "both": list(HARVARD_SENTENCES) + list(HELDOUT_EVERYDAY)}[args.sentences]
-    frontend = Frontend()
+    return {"harvard": list(HARVARD_SENTENCES), "everyday": list(HELDOUT_EVERYDAY),
+            "both": list(HARVARD_SENTENCES) + list(HELDOUT_EVERYDAY)}[args.sentences]
+
+
+def voice_errors(errors_of, texts: list[str], frontend: Frontend
+                 ) -> dict[str, tuple[int, np.ndarray]]:
+    """voice → (sentences compared, every phone's error), ``errors_of(text, voice, frontend)``
+    giving None for a sentence whose phones differ from flite's."""
+    out = {}
+    for voice in CLUSTERGEN_VOICES:
+        errors = [e for e in (errors_of(t, voice, frontend) for t in texts) if e is not None]
+        out[voice] = (len(errors), np.concatenate(errors))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    texts = held_out_texts(argv, __doc__.splitlines()[0])
     worst = 0.0
     print("voice  sentences compared  phones  RMSE ms  within 1.5 ms")
-    for voice in CLUSTERGEN_VOICES:
-        errors = [e for e in (phone_errors_ms(t, voice, frontend) for t in texts) if e is not None]
-        joined = np.concatenate(errors)
+    for voice, (compared, joined) in voice_errors(phone_errors_ms, texts, Frontend()).items():
         rmse = float(np.sqrt(np.mean(joined ** 2)))
         worst = max(worst, rmse)
-        print(f"{voice:5s}  {len(errors):3d} of {len(texts):3d}          {len(joined):6d}  "
+        print(f"{voice:5s}  {compared:3d} of {len(texts):3d}          {len(joined):6d}  "
               f"{rmse:7.2f}  {np.mean(np.abs(joined) < 1.5):.1%}")
     print(f"worst voice RMSE: {worst:.2f} ms")
     return 0

@@ -91,7 +91,7 @@ def _is_vowel(phone: str) -> bool:
     return _phone_feature(phone, "ph_vc") == "+"
 
 
-class _Segments:
+class Segments:
     """flite's view of one utterance: its Segment, Syllable and Word relations, and the value
     of every feature a duration tree asks of a segment, as flite's strings (memoized)."""
 
@@ -129,6 +129,8 @@ class _Segments:
         phone, k = self.names[i], self.syllable_of[i]
         if name == "name":
             return phone
+        if name == "lisp_is_pau":
+            return "1" if phone == _PAUSE else "0"
         if name.startswith("ph_"):
             return _phone_feature(phone, name)
         position = i - self.sylls[k].first_phone if k >= 0 else -1
@@ -159,10 +161,10 @@ class _Segments:
                 return "0"
         syl = self.sylls[k]
         word = self.word_sylls[syl.word]
-        if name == "parent.gpos":
-            return self.context.word_gpos[syl.word]
         if name == "parent.word_numsyls":
             return str(len(word))
+        if name.startswith("parent."):  # its word: gpos, R:Word.n.gpos, ...
+            return self.context.word_feature(name[len("parent."):], syl.word)
         if name == "accented":
             return "1" if syl.accented else "0"
         if name == "position_type":
@@ -214,7 +216,7 @@ def _state_feature(name: str) -> tuple[str, int, str]:
     raise KeyError(f"flite state feature {name!r} is not implemented")
 
 
-def _state_value(segments: _Segments, states: list[tuple[int, str]], s: int
+def _state_value(segments: Segments, states: list[tuple[int, str]], s: int
                  ) -> Callable[[str], str]:
     def value_of(name: str) -> str:
         kind, offset, rest = _state_feature(name)
@@ -227,28 +229,40 @@ def _state_value(segments: _Segments, states: list[tuple[int, str]], s: int
     return value_of
 
 
+def states_of(segments: Segments, voice: str) -> list[tuple[int, str]]:
+    """The voice's HMM states of the utterance in order: (phoneme index, state name); a phone
+    the voice lacks gets its first phone's states, as flite's ``cg_make_hmmstates`` does."""
+    phone_states = _tables().PHONE_STATES[voice]
+    unknown = next(iter(phone_states.values()))
+    return [(i, state) for i, phone in enumerate(segments.names)
+            for state in phone_states.get(phone, unknown)]
+
+
+def state_seconds(segments: Segments, voice: str, states: list[tuple[int, str]], s: int
+                  ) -> float:
+    """The length flite gives state ``s`` of ``states``: its tree's z-score un-normalized by the
+    state's statistics, at least one frame (``cg_state_duration``, ``cg_make_params``)."""
+    tables = _tables()
+    stats = tables.DURATION_STATS[voice]
+    z = cart_interpret(tables.DURATION_CARTS[voice], _state_value(segments, states, s))
+    mean, std = stats.get(states[s][1], next(iter(stats.values())))
+    return max(z * std + mean, FRAME_SECONDS)
+
+
 def flite_durations(utt: Utterance, sylls: list[Syllable] | None = None, start: int = 0,
                     end: int | None = None) -> np.ndarray:
     """(end - start, len(CLUSTERGEN_VOICES)) float64: the length in seconds of each phoneme of
     [start, end) by each voice's duration tree, at ``duration_stretch`` 1. The trees read
     the whole utterance's context, but only the window's states are walked, so windows cost
     what they hold. ``sylls``: ``syllables(utt)`` if computed."""
-    segments = _Segments(utt, sylls)
+    segments = Segments(utt, sylls)
     end = len(segments.names) if end is None else end
     out = np.zeros((end - start, len(CLUSTERGEN_VOICES)), dtype=np.float64)
-    tables = _tables()
     for v, voice in enumerate(CLUSTERGEN_VOICES):
-        phone_states, stats = tables.PHONE_STATES[voice], tables.DURATION_STATS[voice]
-        unknown = next(iter(phone_states.values()))
-        first_stat = next(iter(stats.values()))
-        states = [(i, state) for i, phone in enumerate(segments.names)
-                  for state in phone_states.get(phone, unknown)]
-        for s, (i, state) in enumerate(states):
-            if not start <= i < end:
-                continue
-            z = cart_interpret(tables.DURATION_CARTS[voice], _state_value(segments, states, s))
-            mean, std = stats.get(state, first_stat)
-            out[i - start, v] += max(z * std + mean, FRAME_SECONDS)
+        states = states_of(segments, voice)
+        for s, (i, _) in enumerate(states):
+            if start <= i < end:
+                out[i - start, v] += state_seconds(segments, voice, states, s)
     return out
 
 

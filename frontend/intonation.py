@@ -212,10 +212,10 @@ class _Context:
             return "0"
         word_path = "R:SylStructure.parent."
         if name.startswith(word_path):
-            return self._word_feature(name[len(word_path):], self.sylls[k].word)
+            return self.word_feature(name[len(word_path):], self.sylls[k].word)
         return str(self.syllable_feature(name, k))
 
-    def _word_feature(self, name: str, word: int) -> str:
+    def word_feature(self, name: str, word: int) -> str:
         if name.endswith("EMPH"):  # emphasis comes from SSML, which our text never has
             return "0"
         if name.startswith("R:Word."):

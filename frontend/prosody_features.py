@@ -4,10 +4,13 @@
 * ``"phoneme+intonation"``: those, then ``frontend.intonation.intonation_features`` (flite's
   accents and syllable context);
 * ``"phoneme+intonation+flite_durations"``: those, then
-  ``frontend.flite_durations.flite_duration_features`` (the clustergen voices' duration trees).
+  ``frontend.flite_durations.flite_duration_features`` (the clustergen voices' duration trees);
+* ``"phoneme+intonation+flite_f0"``: ``phoneme+intonation``, then
+  ``frontend.flite_f0.flite_f0_features`` (the same voices' F0 trees, for the pitch model).
 
-Every set starts with the columns of the one before it, and ``prosody_phone_features`` builds
-the rows for any of them, so a model is fed exactly what it was trained on.
+Every set starts with the columns of ``phoneme+intonation`` (but ``phoneme``), and
+``prosody_phone_features`` builds the rows for any of them, so a model is fed exactly what it
+was trained on.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from frontend.features import PHONEME_FEATURE_DIM, Utterance, phoneme_features
 from frontend.flite_durations import FLITE_DURATION_DIM, flite_duration_features
+from frontend.flite_f0 import FLITE_F0_DIM, flite_f0_features
 from frontend.intonation import INTONATION_FEATURE_DIM, Syllable, intonation_features, syllables
 
 __all__ = ["FEATURE_SETS", "feature_set_dim", "prosody_phone_features"]
@@ -25,7 +29,10 @@ FEATURE_SETS: dict[str, int] = {
     "phoneme+intonation": PHONEME_FEATURE_DIM + INTONATION_FEATURE_DIM,
     "phoneme+intonation+flite_durations":
         PHONEME_FEATURE_DIM + INTONATION_FEATURE_DIM + FLITE_DURATION_DIM,
+    "phoneme+intonation+flite_f0": PHONEME_FEATURE_DIM + INTONATION_FEATURE_DIM + FLITE_F0_DIM,
 }
+# the blocks a set adds after phoneme+intonation's columns, in order
+_PRIORS = {"flite_durations": flite_duration_features, "flite_f0": flite_f0_features}
 
 
 def feature_set_dim(feature_set: str) -> int:
@@ -52,6 +59,6 @@ def prosody_phone_features(utt: Utterance, feature_set: str, start: int = 0,
         return phone_feats
     sylls = syllables(utt) if sylls is None else sylls
     blocks = [phone_feats, intonation_features(utt, start, end, sylls)]
-    if feature_set == "phoneme+intonation+flite_durations":
-        blocks.append(flite_duration_features(utt, start, end, sylls))  # (N, 3)
+    for prior in feature_set.split("+")[2:]:
+        blocks.append(_PRIORS[prior](utt, start, end, sylls))  # (N, its width)
     return np.concatenate(blocks, 1)

@@ -12,7 +12,7 @@ import pytest
 
 from frontend.features import PHONEME_FEATURE_DIM, Frontend, text_to_utterance
 from frontend.flite_durations import (
-    CLUSTERGEN_VOICES, FRAME_SECONDS, _Segments, _state_feature, _tables, flite_durations,
+    CLUSTERGEN_VOICES, FRAME_SECONDS, Segments, _state_feature, _tables, flite_durations,
 )
 from frontend.intonation import INTONATION_FEATURE_DIM, cart_interpret
 from frontend.prosody_features import FEATURE_SETS, prosody_phone_features
@@ -44,7 +44,7 @@ def test_the_trees_give_flites_own_phone_durations(voice: str) -> None:
 
 def test_every_feature_the_trees_ask_is_implemented() -> None:
     utt = text_to_utterance("Strong winds, she said, blew the sixth fence down!")
-    segments = _Segments(utt)
+    segments = Segments(utt)
     for voice in CLUSTERGEN_VOICES:
         features, nodes = _tables().DURATION_CARTS[voice]
         assert all(node[2] is not None for node in nodes)
@@ -59,7 +59,7 @@ def test_every_feature_the_trees_ask_is_implemented() -> None:
 
 def test_pauses_and_edges_answer_as_flite_does() -> None:
     utt = text_to_utterance("Go, stop.")
-    segments = _Segments(utt)
+    segments = Segments(utt)
     names = segments.names
     assert names == ["pau", "g", "ow", "pau", "s", "t", "aa", "p", "pau"]
     assert segments.feature(0, "p.ph_vc") == "0"  # nothing before the first pause

@@ -3,6 +3,8 @@
 * ``frontend/flite_intonation_carts.py``: the accent and end-tone trees that flite's US English
   front end runs on every syllable (``cart_intonation``), read by ``frontend.intonation``
   (``lang/usenglish/us_int_accent_cart.[ch]``, ``us_int_tone_cart.[ch]``).
+* ``frontend/data/flite_f0.json``: the F0 trees of the same voices, one per HMM state, read by
+  ``frontend.flite_f0`` (``lang/cmu_us_*/cmu_us_*_cg_f0_trees.[ch]``, ``cmu_us_*_cg.c``).
 * ``frontend/data/flite_durations.json``: the duration trees of the three clustergen voices
   (slt, awb, rms), their per-state mean and standard deviation, the states of every phone, and
   the US phoneset's phonetic features, read by ``frontend.flite_durations``
@@ -103,14 +105,28 @@ The tables, from flite's sources:
 """ + _CMU_LICENCE
 
 
-def read_cart(c_source: str, h_source: str = "") -> tuple[tuple[str, ...], list[tuple]]:
-    """One CART tree of a C source: (feature names, nodes) as ``_TREE_FORMAT`` says."""
-    text = h_source + "\n" + c_source
+F0_ABOUT = """flite's clustergen F0 trees, as data (generated: do not edit). Written by
+`python -m recipes.demo.extract_flite_carts` from flite's lang/cmu_us_{slt,awb,rms}/
+cmu_us_*_cg_f0_trees.[ch] and cmu_us_*_cg.c; read by frontend.flite_f0.
+F0_CARTS[voice]: HMM state name -> the nodes of the tree that predicts a frame's F0 (Hz) in that
+state, in the order of the voice's state types (flite uses the first for a name it lacks); a
+node's feature index points into F0_FEATURES[voice]. """ + _TREE_FORMAT + """
+The tables, from flite's sources:
+""" + _CMU_LICENCE
+
+
+def _cart_constants(text: str) -> tuple[dict[str, str | float], dict[str, int]]:
+    """The values (``val_NNNN``) and "no" node numbers (``CTNODE_*``) trees of a source use."""
     values: dict[str, str | float] = dict(
         re.findall(r'DEF_STATIC_CONST_VAL_STRING\((\w+),"((?:[^"\\]|\\.)*)"\)', text))
     values.update({name: float(v) for name, v in re.findall(
         r"DEF_STATIC_CONST_VAL_(?:FLOAT|INT)\((\w+),\s*([-+0-9.eE]+)\)", text)})
     numbers = {name: int(n) for name, n in re.findall(r"#define\s+(CTNODE_\w+)\s+(\d+)", text)}
+    return values, numbers
+
+
+def _tree(c_source: str, values: dict[str, str | float], numbers: dict[str, int]
+          ) -> tuple[tuple[str, ...], list[tuple]]:
     table = re.search(r"feat_table\[\]\s*=\s*\{(.*?)NULL", c_source, re.S)
     if table is None:
         raise SystemExit("no feature table found")
@@ -134,6 +150,57 @@ def read_cart(c_source: str, h_source: str = "") -> tuple[tuple[str, ...], list[
         if feat is not None and not 0 <= no < len(nodes):
             raise SystemExit(f"a node points at {no}, outside the {len(nodes)} nodes")
     return features, nodes
+
+
+def read_cart(c_source: str, h_source: str = "") -> tuple[tuple[str, ...], list[tuple]]:
+    """One CART tree of a C source: (feature names, nodes) as ``_TREE_FORMAT`` says."""
+    return _tree(c_source, *_cart_constants(h_source + "\n" + c_source))
+
+
+def read_carts(c_source: str, h_source: str = "") -> dict[str, tuple[tuple[str, ...], list]]:
+    """Every CART tree of a C source that holds many (``cmu_us_*_cg_f0_trees.c``), by the name
+    of its ``cst_cart``."""
+    constants = _cart_constants(h_source + "\n" + c_source)
+    starts = [m.start() for m in re.finditer(r"static const cst_cart_node \w+\[\]", c_source)]
+    trees = {}
+    for begin, end in zip(starts, starts[1:] + [len(c_source)]):
+        chunk = c_source[begin:end]
+        name = re.search(r"const cst_cart (\w+) = \{", chunk)
+        if name is None:
+            raise SystemExit("a node table without its cst_cart")
+        trees[name.group(1)] = _tree(chunk, *constants)
+    return trees
+
+
+def read_f0_trees(voice: str, cg_source: str, c_source: str, h_source: str
+                  ) -> dict[str, tuple[tuple[str, ...], list]]:
+    """state name → the voice's F0 tree for it, in the order of the voice's ``types`` (the
+    first is what flite uses for a state name it lacks)."""
+    types = re.search(r"_types\[\]\s*=\s*\{(.*?)NULL", cg_source, re.S)
+    if types is None:
+        raise SystemExit("no types table found")
+    trees = read_carts(c_source, h_source)
+    out = {}
+    for state in re.findall(r'"([^"]+)"', types.group(1)):
+        tree = trees.get(f"cmu_us_{voice}_f0_{state}_cart")
+        if tree is None:
+            raise SystemExit(f"{voice}: no F0 tree for state {state}")
+        out[state] = tree
+    return out
+
+
+def _shared_features(trees: dict[str, tuple[tuple[str, ...], list]]
+                     ) -> tuple[list[str], dict[str, list]]:
+    """Trees with one feature list for all of them (each tree's own list repeats most of it):
+    (features, state → nodes indexing it)."""
+    features: list[str] = []
+    index: dict[str, int] = {}
+    out = {}
+    for state, (names, nodes) in trees.items():
+        local = [index.setdefault(name, len(index)) for name in names]
+        out[state] = [node if node[0] is None else (local[node[0]], *node[1:]) for node in nodes]
+    features = sorted(index, key=index.__getitem__)
+    return features, out
 
 
 def read_duration_stats(c_source: str) -> dict[str, tuple[float, float]]:
@@ -208,11 +275,20 @@ def main(argv: list[str] | None = None) -> int:
         states[voice] = read_phone_states(
             (lang / f"cmu_us_{voice}" / f"cmu_us_{voice}_cg_phonestate.c").read_text())
     durations.update(DURATION_CARTS=carts, DURATION_STATS=stats, PHONE_STATES=states)
+    f0: dict[str, object] = {"about": F0_ABOUT, "F0_FEATURES": {}, "F0_CARTS": {}}
+    for voice in CLUSTERGEN_VOICES:
+        base = lang / f"cmu_us_{voice}" / f"cmu_us_{voice}_cg_f0_trees"
+        trees = read_f0_trees(voice, (lang / f"cmu_us_{voice}" / f"cmu_us_{voice}_cg.c").read_text(),
+                              base.with_suffix(".c").read_text(), base.with_suffix(".h").read_text())
+        f0["F0_FEATURES"][voice], f0["F0_CARTS"][voice] = _shared_features(trees)
     path = FRONTEND / "flite_intonation_carts.py"
     path.write_text(INTONATION_HEADER + _python(intonation), encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)
     path = FRONTEND / "data" / "flite_durations.json"
     path.write_text(json.dumps(durations, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+    path = FRONTEND / "data" / "flite_f0.json"
+    path.write_text(json.dumps(f0, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)
     return 0
 

@@ -1,0 +1,304 @@
+"""flite's clustergen F0 model, run on our own ``Utterance``: an F0 prior per phoneme.
+
+``frontend.flite_durations`` gives a phone the length the slt, awb and rms voices would give it.
+The same voices predict F0 frame by frame (``src/cg/cst_cg.c``): the utterance is laid out in
+5 ms frames over the HMM states their duration trees make (``cg_make_params``); every frame's
+F0 is the answer of its state's tree (``cg_predict_params``) over the state's and phone's
+features and the frame's place in its state, phone and phrase (``lisp_cg_state_place``,
+``lisp_cg_position_in_phrasep``, ... of ``src/synth/cst_ffeatures.c``); then each syllable's
+contour is redrawn as Catmull-Rom splines through its start, middle and end
+(``cg_F0_interpolate_spline``). slt and awb speak that contour. rms replaces it with its SPAM
+accent model, which is not reproduced: its column is the contour its trees would give.
+
+Sessions 11 to 14 of ``recipes/demo/RESULTS.md`` found the pitch model's worst speakers on new
+text were awb's and rms's, about 100 cents off; the trees are the rule their F0 follows.
+
+* ``flite_f0_contour(utt, voice)`` → (frames,) float64 Hz on flite's own time axis, 0 where
+  a tree answers below 50 Hz (flite's unvoiced), and the frame span of every phoneme;
+* ``flite_f0_features(utt)`` → (N, 3 * len(CLUSTERGEN_VOICES)) float32: per voice, the mean
+  ``log2(F0 / 100 Hz)`` over the first, middle and last third of each phoneme's frames, the
+  input columns of ``feature_set = "...+flite_f0"``. Each phoneme's row comes from its own
+  frames, so a window's rows equal the whole utterance's.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from frontend.features import Utterance
+from frontend.flite_durations import (
+    CLUSTERGEN_VOICES, FRAME_SECONDS, Segments, state_seconds, states_of,
+)
+from frontend.intonation import Syllable, cart_interpret
+
+__all__ = ["FLITE_F0_DIM", "F0Contour", "flite_f0_contour", "flite_f0_features"]
+
+TABLES = Path(__file__).resolve().parent / "data" / "flite_f0.json"
+THIRDS = 3  # summary values per phoneme and voice
+FLITE_F0_DIM = THIRDS * len(CLUSTERGEN_VOICES)
+UNVOICED_BELOW_HZ = 50.0  # cg_predict_params: a tree answer under this is unvoiced (0)
+REFERENCE_HZ = 100.0  # the features are octaves from this
+_STATE_PATH = "R:mcep_link.parent."  # a frame's path to its state
+_SEGMENT_PATH = "R:segstate.parent."  # a state's path to its phone
+
+
+@functools.lru_cache(maxsize=1)
+def _trees() -> dict[str, dict[str, tuple]]:
+    """voice → state name → (features, nodes), loaded on first use (0.3 MB)."""
+    data = json.loads(TABLES.read_text(encoding="utf-8"))
+    return {voice: {state: (tuple(data["F0_FEATURES"][voice]), nodes)
+                    for state, nodes in data["F0_CARTS"][voice].items()}
+            for voice in CLUSTERGEN_VOICES}
+
+
+@dataclass
+class F0Contour:
+    """One voice's F0 for one utterance, frame by frame, and where each phoneme's frames are."""
+
+    hz: np.ndarray  # (frames,) float64, 0 where unvoiced
+    phone_frames: np.ndarray  # (N, 2) int64: first and last frame of each phoneme (inclusive)
+
+
+class _Layout:
+    """flite's frames over one voice's states (``cg_make_params``), in its float32 arithmetic."""
+
+    def __init__(self, segments: Segments, voice: str) -> None:
+        self.states = states_of(segments, voice)
+        count = len(self.states)
+        self.ends = np.zeros(count, np.float32)  # (S,) seconds
+        self.first = np.full(count, -1, np.int64)  # (S,) first frame of each state
+        self.last = np.full(count, -1, np.int64)  # (S,) last frame, inclusive
+        advance = np.float32(FRAME_SECONDS)
+        end, frames = np.float32(0.0), 0
+        for s in range(count):
+            end = np.float32(end + np.float32(state_seconds(segments, voice, self.states, s)))
+            self.ends[s] = end
+            if np.float32(frames) * advance <= end:
+                self.first[s] = frames
+                while np.float32(frames) * advance <= end:
+                    frames += 1
+                self.last[s] = frames - 1
+        self.num_frames = frames
+        self.state_of_frame = np.zeros(frames, np.int64)  # (frames,)
+        for s in range(count):
+            if self.first[s] >= 0:
+                self.state_of_frame[self.first[s]:self.last[s] + 1] = s
+        phones = len(segments.names)
+        self.phone_states = np.zeros((phones, 2), np.int64)  # (N, 2) first, last state
+        for s, (i, _) in reversed(list(enumerate(self.states))):
+            self.phone_states[i, 0] = s
+        for s, (i, _) in enumerate(self.states):
+            self.phone_states[i, 1] = s
+
+    def frame_of(self, s: int, which: str) -> int:
+        """``first`` or ``last`` frame of state ``s``; flite's answer for none is 0."""
+        frame = (self.first if which == "first" else self.last)[s]
+        return int(frame) if frame >= 0 else 0
+
+    def phone_span(self, i: int) -> tuple[int, int]:
+        first, last = self.phone_states[i]
+        return self.frame_of(int(first), "first"), self.frame_of(int(last), "last")
+
+
+class _FrameFeatures:
+    """The value of every feature an F0 tree asks of a frame, as flite computes it."""
+
+    def __init__(self, segments: Segments, layout: _Layout) -> None:
+        self.segments = segments
+        self.layout = layout
+        context = segments.context
+        # each phrase's start (the end of the segment before its first) and end, in seconds
+        seg_end = {i: layout.ends[s] for s, (i, _) in enumerate(layout.states)}
+        self.phrase_span: dict[int, tuple[float, float, int]] = {}
+        for phrase, (first, last) in context.phrase_bounds.items():
+            first_phone = segments.sylls[first].first_phone
+            last_syl = segments.sylls[last]
+            last_phone = last_syl.first_phone + len(last_syl.phones) - 1
+            self.phrase_span[phrase] = (float(seg_end.get(first_phone - 1, 0.0)),
+                                        float(seg_end[last_phone]), context.phrase_rank[phrase])
+
+    def value_of(self, frame: int) -> Callable[[str], object]:
+        layout = self.layout
+        s = int(layout.state_of_frame[frame])
+        i = layout.states[s][0]
+
+        def value(name: str) -> object:
+            if name.startswith(_STATE_PATH):
+                return self._state_feature(s, name[len(_STATE_PATH):])
+            if name == "lisp_cg_state_pos":
+                here = layout.states[s][1]
+                before = (layout.states[int(layout.state_of_frame[frame - 1])][1]
+                          if frame > 0 else "0")
+                after = (layout.states[int(layout.state_of_frame[frame + 1])][1]
+                         if frame + 1 < layout.num_frames else "0")
+                return "b" if before != here else "m" if after == here else "e"
+            if name.startswith("lisp_cg_state_"):
+                return _place(name[len("lisp_cg_state_"):], frame,
+                              layout.frame_of(s, "first"), layout.frame_of(s, "last"))
+            if name.startswith("lisp_cg_phone_"):
+                return _place(name[len("lisp_cg_phone_"):], frame, *layout.phone_span(i))
+            if name == "lisp_cg_position_in_phrasep":
+                k = self.segments.syllable_of[i]
+                if k < 0:  # a pause is in no phrase: flite's start and end are both 0
+                    return -1.0
+                start, end, number = self.phrase_span[self.segments.sylls[k].phrase]
+                if end == start:
+                    return -1.0
+                return number + (np.float32(FRAME_SECONDS) * frame - start) / (end - start)
+            raise KeyError(f"flite frame feature {name!r} is not implemented")
+
+        return value
+
+    def _state_feature(self, s: int, name: str) -> object:
+        layout = self.layout
+        i = layout.states[s][0]
+        if name.startswith(_SEGMENT_PATH):
+            return self.segments.feature(i, name[len(_SEGMENT_PATH):])
+        if name == "lisp_cg_duration":  # in mcep_link, the states of the whole utterance
+            return _duration(layout.ends, s, s - 1 if s > 0 else None)
+        first, last = layout.phone_states[i]
+        # in segstate only the states of one phone are neighbours; flite's cg_duration of a
+        # missing state is 0, and of a phone's first state its end time
+        if name == "R:segstate.p.lisp_cg_duration":
+            if s == first:
+                return 0.0
+            return _duration(layout.ends, s - 1, s - 2 if s - 1 > first else None)
+        if name == "R:segstate.n.lisp_cg_duration":
+            return 0.0 if s == last else _duration(layout.ends, s + 1, s)
+        for step, offset in (("R:HMMstate.p.", -1), ("R:HMMstate.n.", 1)):
+            if name == step + "name":
+                neighbour = s + offset
+                return layout.states[neighbour][1] if 0 <= neighbour < len(layout.states) else "0"
+        raise KeyError(f"flite state feature {name!r} is not implemented")
+
+
+def _duration(ends: np.ndarray, s: int, previous: int | None) -> float:
+    return float(ends[s] - ends[previous]) if previous is not None else float(ends[s])
+
+
+def _place(kind: str, frame: int, start: int, end: int) -> float:
+    if kind == "index":
+        return float(frame - start)
+    if kind == "rindex":
+        return float(end - frame)
+    if kind == "place":
+        return 0.0 if end == start else (frame - start) / (end - start)
+    raise KeyError(f"flite frame feature lisp_cg_*_{kind!r} is not implemented")
+
+
+def _catmull_rom(p: float, p0: float, p1: float, p2: float, p3: float) -> float:
+    return 0.5 * ((2.0 * p1) + (p * (-p0 + p2))
+                  + (p * p) * (((2.0 * p0) - (5.0 * p1)) + ((4.0 * p2) - p3))
+                  + (p * p * p) * (-p0 + ((3.0 * p1) - (3.0 * p2)) + p3))
+
+
+class _Contour:
+    """One voice's smoothed F0, computed for the frames asked: a frame's tree is walked when a
+    spline or the caller first needs it."""
+
+    def __init__(self, segments: Segments, voice: str) -> None:
+        self.layout = _Layout(segments, voice)
+        self.frames = _FrameFeatures(segments, self.layout)
+        self.trees = _trees()[voice]
+        self.default_tree = next(iter(self.trees.values()))
+        self.raw_cache: dict[int, float] = {}
+        self.splines = self._syllable_splines(segments.sylls)
+
+    def raw(self, frame: int) -> float:
+        if frame not in self.raw_cache:
+            state = self.layout.states[int(self.layout.state_of_frame[frame])][1]
+            tree = self.trees.get(state, self.default_tree)
+            hz = float(cart_interpret(tree, self.frames.value_of(frame)))
+            self.raw_cache[frame] = hz if hz >= UNVOICED_BELOW_HZ else 0.0
+        return self.raw_cache[frame]
+
+    def _syllable_splines(self, sylls: list[Syllable]) -> dict[int, tuple]:
+        """cg_F0_interpolate_spline's knots, by syllable: (start, mid, end frame, the four
+        points of the first half, the four of the second); none for a syllable of one frame."""
+        layout = self.layout
+        spans = []
+        for syl in sylls:
+            first = layout.phone_span(syl.first_phone)[0]
+            last = layout.phone_span(syl.first_phone + len(syl.phones) - 1)[1]
+            spans.append((first, last))
+        out = {}
+        start_f0 = mid_f0 = end_f0 = -1.0
+        pmid_f0 = -1.0
+        for k, (start, end) in enumerate(spans):
+            mid = int((start + end) / 2.0)
+            if end <= start:
+                continue
+            start_f0 = self.raw(start)
+            if end_f0 > 0.0:
+                start_f0 = end_f0  # not the first syllable
+            pmid_f0 = start_f0 if mid_f0 < 0.0 else mid_f0
+            mid_f0 = self.raw(mid)
+            last_syllable = k == len(spans) - 1
+            end_f0 = (self.raw(end - 1) if last_syllable
+                      else (self.raw(end - 1) + self.raw(end)) / 2.0)
+            nmid_f0 = end_f0
+            if not last_syllable:
+                next_start, next_end = spans[k + 1]
+                nmid_f0 = self.raw(int((next_start + next_end) / 2.0))
+            out[k] = (start, mid, end, (pmid_f0, start_f0, mid_f0, end_f0),
+                      (start_f0, mid_f0, end_f0, nmid_f0))
+        return out
+
+    def hz(self, first: int, last: int, syllables: list[int] | None = None) -> np.ndarray:
+        """(last - first + 1,) float64: the smoothed F0 of frames first..last, which lie in
+        ``syllables`` (indices; None: any)."""
+        out = np.array([self.raw(f) for f in range(first, last + 1)], np.float64)
+        splines = (self.splines.values() if syllables is None
+                   else [self.splines[k] for k in syllables if k in self.splines])
+        for start, mid, end, rise, fall in splines:
+            for lo, hi, knots in ((start, mid, rise), (mid, end, fall)):
+                m = 1.0 / (hi - lo) if hi > lo else 0.0
+                for f in range(max(lo, first), min(hi, last + 1)):
+                    out[f - first] = _catmull_rom((f - lo) * m, *knots)
+        return out
+
+
+def flite_f0_contour(utt: Utterance, voice: str, sylls: list[Syllable] | None = None
+                     ) -> F0Contour:
+    """The F0 contour ``voice`` (one of ``CLUSTERGEN_VOICES``) gives the utterance, before its
+    voicing decision: every frame on flite's own time axis, from its own durations."""
+    if voice not in CLUSTERGEN_VOICES:
+        raise ValueError(f"unknown clustergen voice {voice!r}: use one of "
+                         f"{', '.join(CLUSTERGEN_VOICES)}")
+    segments = Segments(utt, sylls)
+    contour = _Contour(segments, voice)
+    spans = np.array([contour.layout.phone_span(i) for i in range(len(segments.names))],
+                     np.int64).reshape(-1, 2)
+    return F0Contour(contour.hz(0, contour.layout.num_frames - 1), spans)
+
+
+def flite_f0_features(utt: Utterance, start: int = 0, end: int | None = None,
+                      sylls: list[Syllable] | None = None) -> np.ndarray:
+    """(end - start, FLITE_F0_DIM) float32: per voice of ``CLUSTERGEN_VOICES``, the mean
+    log2(F0 / 100 Hz) over each third of each phoneme's frames (over its voiced frames; a third
+    without any takes the phoneme's mean, a phoneme without any 0)."""
+    segments = Segments(utt, sylls)
+    end = len(segments.names) if end is None else end
+    out = np.zeros((end - start, FLITE_F0_DIM), np.float32)
+    for v, voice in enumerate(CLUSTERGEN_VOICES):
+        contour = _Contour(segments, voice)
+        for i in range(start, end):
+            first, last = contour.layout.phone_span(i)
+            k = segments.syllable_of[i]
+            hz = contour.hz(first, last, [k] if k >= 0 else [])  # (frames of the phoneme,)
+            octaves = np.where(hz > 0, np.log2(np.maximum(hz, 1e-9) / REFERENCE_HZ), np.nan)
+            whole = float(np.nanmean(octaves)) if np.isfinite(octaves).any() else 0.0
+            count = len(hz)
+            for j in range(THIRDS):
+                lo = (j * count) // THIRDS
+                hi = max(((j + 1) * count) // THIRDS, lo + 1)
+                part = octaves[min(lo, count - 1):hi]
+                value = float(np.nanmean(part)) if np.isfinite(part).any() else whole
+                out[i - start, v * THIRDS + j] = value
+    return out

@@ -1,0 +1,136 @@
+"""frontend.flite_f0: flite's clustergen F0 trees on our utterances, checked against the F0 of
+flite's own audio, and the feature set that feeds them to the pitch model."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from benchmarks.flite_f0_agreement import phone_errors_cents
+from frontend.features import PHONEME_FEATURE_DIM, Frontend, text_to_utterance
+from frontend.flite_durations import CLUSTERGEN_VOICES, FRAME_SECONDS, flite_durations
+from frontend.flite_f0 import (
+    FLITE_F0_DIM, REFERENCE_HZ, _catmull_rom, _trees, flite_f0_contour, flite_f0_features,
+)
+from frontend.intonation import INTONATION_FEATURE_DIM, cart_interpret
+from frontend.phonemes import SILENCES
+from frontend.prosody_features import FEATURE_SETS, prosody_phone_features
+from recipes.demo.extract_flite_carts import read_f0_trees
+
+F0_SET = "phoneme+intonation+flite_f0"
+SENTENCES = [
+    "Rice is often served in round bowls.",
+    "The source of the huge river is the clear spring.",
+    "Could you tell me, please, whether the shop opens at nine?",
+]
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite")
+@pytest.mark.parametrize("voice", ["slt", "awb"])  # rms speaks its SPAM model instead
+def test_the_trees_give_the_f0_flite_speaks(voice: str) -> None:
+    frontend = Frontend()
+    errors = [phone_errors_cents(text, voice, frontend) for text in SENTENCES]
+    assert all(e is not None for e in errors), "our phones and flite's differ"
+    error = np.abs(np.concatenate(errors))
+    # measured by a pitch tracker on flite's mixed-excitation audio: most phones within half
+    # a semitone, not all (creak and octave slips on awb, a leaf flipped by one feature)
+    assert np.median(error) < 35, np.round(error)
+    assert np.mean(error < 50) >= 0.6, np.round(error)
+
+
+def test_the_utterance_is_laid_out_in_frames_of_flites_durations() -> None:
+    utt = text_to_utterance("Go, stop.")
+    for v, voice in enumerate(CLUSTERGEN_VOICES):
+        contour = flite_f0_contour(utt, voice)
+        spans = contour.phone_frames
+        assert spans.shape == (len(utt.phonemes), 2)
+        assert spans[0, 0] == 0 and spans[-1, 1] == len(contour.hz) - 1
+        np.testing.assert_array_equal(spans[1:, 0], spans[:-1, 1] + 1)  # contiguous
+        frames = spans[:, 1] - spans[:, 0] + 1
+        seconds = flite_durations(utt)[:, v]
+        assert np.abs(frames * FRAME_SECONDS - seconds).max() < 2 * FRAME_SECONDS
+        speech = np.concatenate([contour.hz[a:b + 1] for (a, b), phone
+                                 in zip(spans, utt.phonemes) if phone not in SILENCES])
+        assert (speech[speech > 0] >= 50).all() and (speech > 0).mean() > 0.9
+    # each voice its own register: slt is a woman's voice, awb and rms men's
+    voiced = {voice: flite_f0_contour(utt, voice).hz for voice in CLUSTERGEN_VOICES}
+    medians = {voice: np.median(hz[hz > 0]) for voice, hz in voiced.items()}
+    assert medians["slt"] > 1.3 * max(medians["awb"], medians["rms"])
+
+
+def test_the_spline_passes_through_its_inner_knots() -> None:
+    assert _catmull_rom(0.0, 90.0, 100.0, 140.0, 120.0) == pytest.approx(100.0)
+    assert _catmull_rom(1.0, 90.0, 100.0, 140.0, 120.0) == pytest.approx(140.0)
+    assert 100.0 < _catmull_rom(0.5, 90.0, 100.0, 140.0, 120.0) < 140.0
+
+
+def test_every_state_has_a_tree_that_answers_in_hertz() -> None:
+    for voice in CLUSTERGEN_VOICES:
+        trees = _trees()[voice]
+        assert len(trees) > 100
+        leaves = [node[2] for _, nodes in trees.values() for node in nodes if node[0] is None]
+        assert all(isinstance(x, float) and x < 700 for x in leaves)
+        # answers under 50 Hz are flite's unvoiced (pauses, some stops)
+        assert np.mean(np.array(leaves) >= 50) > 0.9
+
+
+def test_the_feature_set_appends_three_thirds_per_voice() -> None:
+    utt = text_to_utterance("The source of the huge river is the clear spring.")
+    assert FEATURE_SETS[F0_SET] == PHONEME_FEATURE_DIM + INTONATION_FEATURE_DIM + FLITE_F0_DIM
+    rows = prosody_phone_features(utt, F0_SET)
+    assert rows.shape == (len(utt.phonemes), FEATURE_SETS[F0_SET])
+    base = prosody_phone_features(utt, "phoneme+intonation")
+    np.testing.assert_array_equal(rows[:, :base.shape[1]], base)
+    prior = rows[:, base.shape[1]:]
+    np.testing.assert_array_equal(prior, flite_f0_features(utt))
+    # the thirds are the contour's own octaves: a vowel's middle third from its frames
+    contour = flite_f0_contour(utt, "awb")
+    i = next(k for k, p in enumerate(utt.phonemes) if p.startswith("UW"))
+    first, last = contour.phone_frames[i]
+    hz = contour.hz[first:last + 1]
+    third = hz[len(hz) // 3:2 * len(hz) // 3]
+    assert prior[i, 4] == pytest.approx(np.log2(third[third > 0] / REFERENCE_HZ).mean(),
+                                        abs=1e-5)
+    # a window's rows are the whole utterance's
+    np.testing.assert_array_equal(prosody_phone_features(utt, F0_SET, 4, 15), rows[4:15])
+
+
+def test_the_extractor_reads_one_tree_per_state_in_flites_order() -> None:
+    cg = 'const char * const v_types[] = {\n   "b_2",\n   "a_1",\n   NULL};\n'
+    header = """
+DEF_STATIC_CONST_VAL_FLOAT(val_0000,0.5);
+DEF_STATIC_CONST_VAL_FLOAT(val_0001,120.0);
+DEF_STATIC_CONST_VAL_FLOAT(val_0002,140.0);
+DEF_STATIC_CONST_VAL_FLOAT(val_0003,99.5);
+#define CTNODE_cmu_us_v_f0_a_1_NO_0000 2
+"""
+    source = """
+static const cst_cart_node cmu_us_v_f0_a_1_cart_nodes[] = {
+{ 0, CST_CART_OP_LESS, CTNODE_cmu_us_v_f0_a_1_NO_0000, (cst_val *)&val_0000},
+{ 255, CST_CART_OP_NONE, 0, (cst_val *)&val_0001 },
+{ 255, CST_CART_OP_NONE, 0, (cst_val *)&val_0002 },
+{ 255, CST_CART_OP_NONE, 0, 0}};
+static const char * const cmu_us_v_f0_a_1_feat_table[] = {
+"lisp_cg_state_place",
+NULL };
+const cst_cart cmu_us_v_f0_a_1_cart = {
+  cmu_us_v_f0_a_1_cart_nodes,
+  cmu_us_v_f0_a_1_feat_table
+};
+static const cst_cart_node cmu_us_v_f0_b_2_cart_nodes[] = {
+{ 255, CST_CART_OP_NONE, 0, (cst_val *)&val_0003 },
+{ 255, CST_CART_OP_NONE, 0, 0}};
+static const char * const cmu_us_v_f0_b_2_feat_table[] = {
+NULL };
+const cst_cart cmu_us_v_f0_b_2_cart = {
+  cmu_us_v_f0_b_2_cart_nodes,
+  cmu_us_v_f0_b_2_feat_table
+};
+"""
+    trees = read_f0_trees("v", cg, source, header)
+    assert list(trees) == ["b_2", "a_1"]  # flite's types order: the first is the fallback
+    assert trees["b_2"] == ((), [(None, None, 99.5, -1)])
+    assert cart_interpret(trees["a_1"], {"lisp_cg_state_place": 0.25}.__getitem__) == 120.0
+    assert cart_interpret(trees["a_1"], {"lisp_cg_state_place": 0.75}.__getitem__) == 140.0
