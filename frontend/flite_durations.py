@@ -108,6 +108,9 @@ class Segments:
             self.syll_names.append(self.names[first:last])
             self.word_sylls.setdefault(syl.word, []).append(k)
         self.word_phrase = {s.word: s.phrase for s in self.sylls}
+        self.phrase_words: dict[int, list[int]] = {}  # phrase → its words in order
+        for word, phrase in self.word_phrase.items():
+            self.phrase_words.setdefault(phrase, []).append(word)
         self.last_word = max(self.word_sylls, default=-1)
         self.cache: dict[tuple[int, str], str] = {}
 
@@ -125,12 +128,18 @@ class Segments:
         sylpath = "R:SylStructure.parent."
         if name.startswith(sylpath):
             k = self.syllable_of[i]
-            return "0" if k < 0 else self._syllable_feature(k, name[len(sylpath):])
+            return "0" if k < 0 else self.syllable_feature(k, name[len(sylpath):], "SylStructure")
         phone, k = self.names[i], self.syllable_of[i]
         if name == "name":
             return phone
         if name == "lisp_is_pau":
             return "1" if phone == _PAUSE else "0"
+        if name == "lisp_cg_content_words_in_phrase":  # of its word, before and after it
+            if k < 0:
+                return "0"
+            word = self.sylls[k].word
+            return str(int(self.word_feature(word, "R:Word.content_words_in"))
+                       + int(self.word_feature(word, "R:Word.content_words_out")))
         if name.startswith("ph_"):
             return _phone_feature(phone, name)
         position = i - self.sylls[k].first_phone if k >= 0 else -1
@@ -149,13 +158,20 @@ class Segments:
                 return "1" if any(_has_ctype(phones, c) for c in ctypes) else "0"
         raise KeyError(f"flite segment feature {name!r} is not implemented")
 
-    def _syllable_feature(self, k: int, name: str) -> str:
-        relation = "R:Syllable."
-        if name.startswith(relation):
-            name = name[len(relation):]
+    def syllable_feature(self, k: int, name: str, relation: str = "Syllable") -> str:
+        """A feature of syllable ``k`` as its item in ``relation`` answers it: ``stress``,
+        ``p.p.lisp_cg_break``, ``R:SylStructure.parent.gpos`` (its word's), ..."""
+        for other in ("SylStructure", "Syllable"):
+            if name.startswith(f"R:{other}."):
+                relation, name = other, name[len(other) + 3:]
+        # The Syllable relation runs through the whole utterance; in SylStructure a step
+        # stays in the word, which no tree asks (the steps below would be wrong there).
+        moved = relation == "Syllable"
+        while moved:
+            moved = False
             for step, offset in _STEPS:
                 if name.startswith(step):
-                    k, name = k + offset, name[len(step):]
+                    k, name, moved = k + offset, name[len(step):], True
                     break
             if not 0 <= k < len(self.sylls):
                 return "0"
@@ -164,15 +180,25 @@ class Segments:
         if name == "parent.word_numsyls":
             return str(len(word))
         if name.startswith("parent."):  # its word: gpos, R:Word.n.gpos, ...
-            return self.context.word_feature(name[len("parent."):], syl.word)
+            return self.word_feature(syl.word, name[len("parent."):])
         if name == "accented":
             return "1" if syl.accented else "0"
         if name == "position_type":
             if len(word) == 1:
                 return "single"
             return "initial" if k == word[0] else "final" if k == word[-1] else "mid"
+        if name == "pos_in_word":
+            return str(k - word[0])
+        if name == "lisp_cg_syl_ratio":
+            before, after = (int(self.context.syllable_feature(f, k))
+                             for f in ("syl_in", "syl_out"))
+            return str(np.float32(1 + before) / np.float32(1 + before + after))
         phones = self.syll_names[k]
+        if name == "syl_numphones":
+            return str(len(phones))
         vowel = next((j for j, p in enumerate(phones) if _is_vowel(p)), len(phones))
+        if name == "syl_vowel":  # flite's answer for a syllable without a vowel is none
+            return phones[vowel] if vowel < len(phones) else "0"
         if name == "syl_onsetsize":
             return str(vowel)
         if name == "syl_codasize":  # flite counts the vowel too
@@ -184,6 +210,35 @@ class Segments:
                 return "4"
             return "3" if self.word_phrase.get(syl.word + 1) != syl.phrase else "1"
         return str(self.context.syllable_feature(name, k))
+
+
+    def word_feature(self, word: int, name: str) -> str:
+        """A feature of word ``word`` (an index of ``utt.words``) as flite answers it: its
+        place and its content words' count in its phrase, its phrase's, ``gpos``, ..."""
+        phrase = self.word_phrase[word]
+        if name.startswith("R:Phrase.parent."):
+            return self.phrase_feature(phrase, name[len("R:Phrase.parent."):])
+        words = self.phrase_words[phrase]
+        bare = name[len("R:Word."):] if name.startswith("R:Word.") else name
+        if bare == "pos_in_phrase":
+            return str(words.index(word))
+        if bare in ("content_words_in", "content_words_out"):
+            place = words.index(word)
+            others = words[:place] if bare == "content_words_in" else words[place + 1:]
+            return str(sum(self.context.word_gpos[w] == "content" for w in others))
+        return self.context.word_feature(name, word)
+
+    def phrase_feature(self, phrase: int, name: str) -> str:
+        """A feature of a phrase (``phrase_index``) as flite's Phrase item answers it."""
+        rank = self.context.phrase_rank
+        if name == "lisp_cg_find_phrase_number":
+            return str(rank[phrase])
+        if name == "lisp_cg_phrase_ratio":
+            return str(np.float32(1 + rank[phrase]) / np.float32(1 + max(rank.values())))
+        if name == "lisp_cg_syls_in_phrase":  # 1 + syl_out of its first syllable
+            first, _ = self.context.phrase_bounds[phrase]
+            return str(1 + int(self.context.syllable_feature("syl_out", first)))
+        raise KeyError(f"flite phrase feature {name!r} is not implemented")
 
 
 def _has_ctype(phones: list[str], ctype: str) -> bool:

@@ -8,7 +8,9 @@ features and the frame's place in its state, phone and phrase (``lisp_cg_state_p
 ``lisp_cg_position_in_phrasep``, ... of ``src/synth/cst_ffeatures.c``); then each syllable's
 contour is redrawn as Catmull-Rom splines through its start, middle and end
 (``cg_F0_interpolate_spline``). slt and awb speak that contour. rms replaces it with its SPAM
-accent model, which is not reproduced: its column is the contour its trees would give.
+model (``src/cg/cst_spamf0.c``): a phrase-level log F0 per segment from one tree, plus, per
+syllable, an accent shape chosen by another tree, drawn as a tilt rise and fall over the
+syllable (``cst_synthtilt``).
 
 Sessions 11 to 14 of ``recipes/demo/RESULTS.md`` found the pitch model's worst speakers on new
 text were awb's and rms's, about 100 cents off; the trees are the rule their F0 follows.
@@ -49,12 +51,35 @@ _SEGMENT_PATH = "R:segstate.parent."  # a state's path to its phone
 
 
 @functools.lru_cache(maxsize=1)
+def _tables() -> dict:
+    """``frontend/data/flite_f0.json``, loaded on first use (0.3 MB)."""
+    return json.loads(TABLES.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
 def _trees() -> dict[str, dict[str, tuple]]:
-    """voice → state name → (features, nodes), loaded on first use (0.3 MB)."""
-    data = json.loads(TABLES.read_text(encoding="utf-8"))
+    """voice → state name → (features, nodes)."""
+    data = _tables()
     return {voice: {state: (tuple(data["F0_FEATURES"][voice]), nodes)
                     for state, nodes in data["F0_CARTS"][voice].items()}
             for voice in CLUSTERGEN_VOICES}
+
+
+@dataclass(frozen=True)
+class _SpamModel:
+    """A voice's SPAM F0 model (``cst_spamf0``), from the tables' ``SPAM[voice]``."""
+
+    phrase_tree: tuple  # a segment → its phrase-level log F0
+    accent_tree: tuple  # a syllable → its row of accent_shapes
+    accent_shapes: np.ndarray  # (A, 8) float32: peak, tilt amplitude, tilt in columns 0, 2, 6
+
+
+@functools.lru_cache(maxsize=1)
+def _spam_models() -> dict[str, _SpamModel]:
+    """voice → its SPAM model, for the voices that speak one (rms)."""
+    return {voice: _SpamModel(tuple(spam["PHRASE_CART"]), tuple(spam["ACCENT_CART"]),
+                              np.asarray(spam["ACCENT_SHAPES"], np.float32))
+            for voice, spam in _tables().get("SPAM", {}).items()}
 
 
 @dataclass
@@ -264,6 +289,94 @@ class _Contour:
         return out
 
 
+class _SpamContour:
+    """A SPAM voice's F0 (``cst_spamf0``), computed for the frames asked: each frame starts as
+    its segment's phrase-level log F0 (0 in a pause); each syllable's accent adds a rise then a
+    fall over the syllable's frames, which are then exponentiated. A frame no accent reaches
+    keeps its log value, far under voicing (0 here)."""
+
+    def __init__(self, segments: Segments, voice: str) -> None:
+        self.layout = _Layout(segments, voice)
+        self.segments = segments
+        self.model = _spam_models()[voice]
+        self.segment_end = self.layout.ends[self.layout.phone_states[:, 1]]  # (N,) float32
+        self.phrase_cache: dict[int, np.float32] = {}
+        self.accent_cache: dict[int, dict[int, np.float32]] = {}
+
+    def _phrase_log_f0(self, i: int) -> np.float32:
+        if i not in self.phrase_cache:
+            segments = self.segments
+            self.phrase_cache[i] = np.float32(
+                0.0 if segments.names[i] == "pau" else cart_interpret(
+                    self.model.phrase_tree, lambda name: segments.feature(i, name)))
+        return self.phrase_cache[i]
+
+    def _accent(self, k: int) -> dict[int, np.float32]:
+        """frame → the log F0 syllable ``k``'s accent adds there."""
+        if k not in self.accent_cache:
+            syl = self.segments.sylls[k]
+            first = syl.first_phone
+            start = self.segment_end[first - 1] if first > 0 else np.float32(0.0)
+            seconds = np.float32(self.segment_end[first + len(syl.phones) - 1] - start)
+
+            def value(name: str) -> str:
+                if name == "syllable_duration":
+                    return str(seconds)
+                return self.segments.syllable_feature(k, name)
+
+            shape = self.model.accent_shapes[int(cart_interpret(self.model.accent_tree, value))]
+            self.accent_cache[k] = _tilt(start, shape[0], shape[2], seconds, shape[6])
+        return self.accent_cache[k]
+
+    def hz(self, first: int, last: int, syllables: list[int] | None = None) -> np.ndarray:
+        """(last - first + 1,) float64: the F0 of frames first..last, which lie in
+        ``syllables`` (indices; None: any)."""
+        layout = self.layout
+        log_f0 = np.array([self._phrase_log_f0(layout.states[int(layout.state_of_frame[f])][0])
+                           for f in range(first, last + 1)], np.float32)
+        keys = range(len(self.segments.sylls)) if syllables is None else syllables
+        for k in keys:
+            for f, rise in self._accent(k).items():
+                if first <= f <= last:
+                    log_f0[f - first] = np.float32(np.exp(np.float32(log_f0[f - first] + rise)))
+        hz = log_f0.astype(np.float64)
+        return np.where(hz >= UNVOICED_BELOW_HZ, hz, 0.0)
+
+
+def _tilt(start: np.float32, peak: np.float32, amplitude: np.float32, seconds: np.float32,
+          tilt: np.float32) -> dict[int, np.float32]:
+    """``cst_synthtilt`` in its float32 arithmetic: frame → log F0 of an accent of ``peak``
+    whose rise and fall split ``amplitude`` and ``seconds`` by ``tilt``, from ``start``."""
+    f32 = np.float32
+    advance = f32(FRAME_SECONDS)
+    a_rise, a_fall = amplitude * f32(1 + tilt) / f32(2), amplitude * f32(1 - tilt) / f32(2)
+    d_rise, d_fall = seconds * f32(1 + tilt) / f32(2), seconds * f32(1 - tilt) / f32(2)
+    out: dict[int, np.float32] = {}
+    frame = int(np.ceil(np.float64(start / advance)))
+    # the rise: up a parabola to its midpoint, then under one to the peak; the fall mirrors it,
+    # each event's clock starting at one frame
+    t = advance
+    while f32(frame) * advance < start + d_rise / f32(2):
+        out[frame] = peak - a_rise + f32(2) * a_rise * (t / d_rise) * (t / d_rise)
+        frame, t = frame + 1, t + advance
+    while f32(frame) * advance < start + d_rise:
+        out[frame] = peak - f32(2) * a_rise * (f32(1) - t / d_rise) * (f32(1) - t / d_rise)
+        frame, t = frame + 1, t + advance
+    t = advance
+    while f32(frame) * advance < start + d_rise + d_fall / f32(2):
+        out[frame] = peak + a_fall - f32(2) * a_fall * (t / d_fall) * (t / d_fall) - a_fall
+        frame, t = frame + 1, t + advance
+    while f32(frame) * advance < start + d_rise + d_fall:
+        out[frame] = (peak + f32(2) * a_fall * (f32(1) - t / d_fall) * (f32(1) - t / d_fall)
+                      - a_fall)
+        frame, t = frame + 1, t + advance
+    return out
+
+
+def _contour(segments: Segments, voice: str) -> _Contour | _SpamContour:
+    return (_SpamContour if voice in _spam_models() else _Contour)(segments, voice)
+
+
 def flite_f0_contour(utt: Utterance, voice: str, sylls: list[Syllable] | None = None
                      ) -> F0Contour:
     """The F0 contour ``voice`` (one of ``CLUSTERGEN_VOICES``) gives the utterance, before its
@@ -272,7 +385,7 @@ def flite_f0_contour(utt: Utterance, voice: str, sylls: list[Syllable] | None = 
         raise ValueError(f"unknown clustergen voice {voice!r}: use one of "
                          f"{', '.join(CLUSTERGEN_VOICES)}")
     segments = Segments(utt, sylls)
-    contour = _Contour(segments, voice)
+    contour = _contour(segments, voice)
     spans = np.array([contour.layout.phone_span(i) for i in range(len(segments.names))],
                      np.int64).reshape(-1, 2)
     return F0Contour(contour.hz(0, contour.layout.num_frames - 1), spans)
@@ -287,7 +400,7 @@ def flite_f0_features(utt: Utterance, start: int = 0, end: int | None = None,
     end = len(segments.names) if end is None else end
     out = np.zeros((end - start, FLITE_F0_DIM), np.float32)
     for v, voice in enumerate(CLUSTERGEN_VOICES):
-        contour = _Contour(segments, voice)
+        contour = _contour(segments, voice)
         for i in range(start, end):
             first, last = contour.layout.phone_span(i)
             k = segments.syllable_of[i]

@@ -10,14 +10,16 @@ import pytest
 
 from benchmarks.flite_f0_agreement import phone_errors_cents
 from frontend.features import PHONEME_FEATURE_DIM, Frontend, text_to_utterance
-from frontend.flite_durations import CLUSTERGEN_VOICES, FRAME_SECONDS, flite_durations
+from frontend.flite_durations import (
+    CLUSTERGEN_VOICES, FRAME_SECONDS, Segments, flite_durations,
+)
 from frontend.flite_f0 import (
-    FLITE_F0_DIM, REFERENCE_HZ, _catmull_rom, _trees, flite_f0_contour, flite_f0_features,
+    FLITE_F0_DIM, REFERENCE_HZ, _catmull_rom, _tilt, _trees, flite_f0_contour, flite_f0_features,
 )
 from frontend.intonation import INTONATION_FEATURE_DIM, cart_interpret
 from frontend.phonemes import SILENCES
 from frontend.prosody_features import FEATURE_SETS, prosody_phone_features
-from recipes.demo.extract_flite_carts import read_f0_trees
+from recipes.demo.extract_flite_carts import read_f0_trees, read_spam
 
 F0_SET = "phoneme+intonation+flite_f0"
 SENTENCES = [
@@ -28,8 +30,8 @@ SENTENCES = [
 
 
 @pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite")
-@pytest.mark.parametrize("voice", ["slt", "awb"])  # rms speaks its SPAM model instead
-def test_the_trees_give_the_f0_flite_speaks(voice: str) -> None:
+@pytest.mark.parametrize("voice", CLUSTERGEN_VOICES)  # rms: its SPAM model
+def test_the_model_gives_the_f0_flite_speaks(voice: str) -> None:
     frontend = Frontend()
     errors = [phone_errors_cents(text, voice, frontend) for text in SENTENCES]
     assert all(e is not None for e in errors), "our phones and flite's differ"
@@ -134,3 +136,105 @@ const cst_cart cmu_us_v_f0_b_2_cart = {
     assert trees["b_2"] == ((), [(None, None, 99.5, -1)])
     assert cart_interpret(trees["a_1"], {"lisp_cg_state_place": 0.25}.__getitem__) == 120.0
     assert cart_interpret(trees["a_1"], {"lisp_cg_state_place": 0.75}.__getitem__) == 140.0
+
+
+def test_the_extractor_reads_the_spam_model_of_a_voice_that_switches_it_on(tmp_path) -> None:
+    voice = tmp_path / "cmu_us_v"
+    voice.mkdir()
+    switch = "const cst_cg_db cmu_us_v_cg_db = {{\n  0.005,\n  {}, /* cg:spamf0 */\n}};\n"
+    (voice / "cmu_us_v_cg.c").write_text(switch.format(0))
+    assert read_spam("v", tmp_path) is None  # slt and awb: the trees' contour is spoken
+    (voice / "cmu_us_v_cg.c").write_text(switch.format(1))
+    for part, feature in (("phrase", "R:SylStructure.parent.lisp_cg_syl_ratio"),
+                          ("accent", "syllable_duration")):
+        (voice / f"cmu_us_v_spamf0_{part}.h").write_text(
+            "DEF_STATIC_CONST_VAL_FLOAT(val_0000,0.5);\n"
+            "DEF_STATIC_CONST_VAL_FLOAT(val_0001,4.6);\n"
+            "DEF_STATIC_CONST_VAL_FLOAT(val_0002,1.0);\n"
+            f"#define CTNODE_cmu_us_v_spamf0_{part}_NO_0000 2\n")
+        (voice / f"cmu_us_v_spamf0_{part}.c").write_text(f"""
+static const cst_cart_node cmu_us_v_spamf0_{part}_cart_nodes[] = {{
+{{ 0, CST_CART_OP_LESS, CTNODE_cmu_us_v_spamf0_{part}_NO_0000, (cst_val *)&val_0000}},
+{{ 255, CST_CART_OP_NONE, 0, (cst_val *)&val_0001 }},
+{{ 255, CST_CART_OP_NONE, 0, (cst_val *)&val_0002 }},
+{{ 255, CST_CART_OP_NONE, 0, 0}}}};
+static const char * const cmu_us_v_spamf0_{part}_feat_table[] = {{
+"{feature}",
+NULL }};
+""")
+    # the table's order, not the definitions', numbers the shapes
+    (voice / "cmu_us_v_spamf0_accent_params.c").write_text("""
+static const float cmu_us_v_spamf0_accent_frame_1[] = {
+ 0.2, 0.1, 0.3, 0.1, 0.2, 0.1, -0.5, 0.7, };
+static const float cmu_us_v_spamf0_accent_frame_0[] = {
+ 0.1, 0.1, 0.2, 0.1, 0.2, 0.1, 0.25, 0.7, };
+const float * const cmu_us_v_spamf0_accent_vectors[] = {
+   cmu_us_v_spamf0_accent_frame_0,
+   cmu_us_v_spamf0_accent_frame_1,
+};
+""")
+    spam = read_spam("v", tmp_path)
+    assert spam["ACCENT_SHAPES"] == [[0.1, 0.1, 0.2, 0.1, 0.2, 0.1, 0.25, 0.7],
+                                     [0.2, 0.1, 0.3, 0.1, 0.2, 0.1, -0.5, 0.7]]
+    phrase = spam["PHRASE_CART"]
+    assert phrase[0] == ("R:SylStructure.parent.lisp_cg_syl_ratio",)
+    assert cart_interpret(phrase, lambda name: "0.25") == 4.6
+    assert cart_interpret(spam["ACCENT_CART"], lambda name: "0.75") == 1.0
+
+
+def test_an_accent_rises_to_its_peak_and_falls_over_its_syllable() -> None:
+    f32 = np.float32
+    start, seconds, peak, amplitude = f32(0.1), f32(0.2), f32(4.8), f32(0.3)
+    for tilt in (0.0, 0.6, -0.6):
+        accent = _tilt(start, peak, amplitude, seconds, f32(tilt))
+        frames = sorted(accent)
+        # one value per frame of the syllable, from its start to its end (flite's float32
+        # sum of the halves' lengths may reach one frame further)
+        assert frames == list(range(20, frames[-1] + 1)) and frames[-1] in (59, 60)
+        values = np.array([accent[f] for f in range(20, 60)])
+        rise_end = int(round((0.1 + 0.2 * (1 + tilt) / 2) / FRAME_SECONDS))
+        assert values.argmax() in (rise_end - 21, rise_end - 20)
+        assert values.max() == pytest.approx(peak, abs=1e-3)
+        # from peak − the rise's share of the amplitude to peak − the fall's
+        assert values[0] == pytest.approx(peak - amplitude * (1 + tilt) / 2, abs=0.02)
+        assert values[-1] == pytest.approx(peak - amplitude * (1 - tilt) / 2, abs=0.02)
+        assert (np.diff(values[:values.argmax() + 1]) >= 0).all()
+        assert (np.diff(values[values.argmax():]) <= 0).all()
+
+
+def test_the_spam_features_count_as_flite_does() -> None:
+    utt = text_to_utterance("Could you tell me, please, whether the shop opens at nine?")
+    segments = Segments(utt)
+    words = [w.lower() for w in utt.words]
+    sylls = segments.sylls
+    phrases = sorted({s.phrase for s in sylls})
+    assert len(phrases) == 3
+    last = len(sylls) - 1
+    nine = words.index("nine")
+    assert segments.word_feature(nine, "R:Word.pos_in_phrase") == "5"  # whether the shop opens at
+    # content words of its phrase before it (whether, shop, opens: flite's gpos knows no
+    # "whether") and after it (none)
+    assert segments.word_feature(nine, "R:Word.content_words_in") == "3"
+    assert segments.word_feature(nine, "R:Word.content_words_out") == "0"
+    assert segments.phrase_feature(phrases[2], "lisp_cg_find_phrase_number") == "2"
+    assert float(segments.phrase_feature(phrases[1], "lisp_cg_phrase_ratio")) == pytest.approx(
+        2 / 3)
+    assert segments.phrase_feature(phrases[1], "lisp_cg_syls_in_phrase") == "1"  # please
+    # "opens": two syllables, the second at place 1 of its word
+    opens = segments.word_sylls[words.index("opens")]
+    assert [segments.syllable_feature(k, "pos_in_word") for k in opens] == ["0", "1"]
+    assert segments.syllable_feature(opens[0], "syl_vowel") == "ow"
+    assert segments.syllable_feature(opens[1], "syl_numphones") == str(len(sylls[opens[1]].phones))
+    # steps along the Syllable relation, several at once, "0" past either end
+    assert segments.syllable_feature(last, "p.p.lisp_cg_break") == segments.syllable_feature(
+        last - 2, "lisp_cg_break")
+    assert segments.syllable_feature(last, "n.lisp_cg_break") == "0"
+    assert segments.syllable_feature(last, "lisp_cg_break") == "4"
+    assert segments.syllable_feature(1, "pp.stress") == "0"
+    ratio = float(segments.syllable_feature(last, "lisp_cg_syl_ratio"))
+    assert ratio == 1.0  # the last of its phrase
+    # from a segment, its syllable's, its word's and its phrase's features
+    i = sylls[opens[0]].first_phone
+    assert segments.feature(i, "lisp_cg_content_words_in_phrase") == "3"  # whether, shop; nine
+    assert segments.feature(i, "R:SylStructure.parent.parent.R:Phrase.parent."
+                               "lisp_cg_find_phrase_number") == "2"

@@ -107,10 +107,13 @@ The tables, from flite's sources:
 
 F0_ABOUT = """flite's clustergen F0 trees, as data (generated: do not edit). Written by
 `python -m recipes.demo.extract_flite_carts` from flite's lang/cmu_us_{slt,awb,rms}/
-cmu_us_*_cg_f0_trees.[ch] and cmu_us_*_cg.c; read by frontend.flite_f0.
+cmu_us_*_cg_f0_trees.[ch], cmu_us_*_spamf0_*.[ch] and cmu_us_*_cg.c; read by frontend.flite_f0.
 F0_CARTS[voice]: HMM state name -> the nodes of the tree that predicts a frame's F0 (Hz) in that
 state, in the order of the voice's state types (flite uses the first for a name it lacks); a
-node's feature index points into F0_FEATURES[voice]. """ + _TREE_FORMAT + """
+node's feature index points into F0_FEATURES[voice]. SPAM[voice], for a voice that replaces
+that contour by its SPAM model (cst_spamf0.c): PHRASE_CART (a segment's log F0), ACCENT_CART
+(a syllable's row of ACCENT_SHAPES) and ACCENT_SHAPES (peak, tilt amplitude and tilt in
+columns 0, 2 and 6). """ + _TREE_FORMAT + """
 The tables, from flite's sources:
 """ + _CMU_LICENCE
 
@@ -187,6 +190,31 @@ def read_f0_trees(voice: str, cg_source: str, c_source: str, h_source: str
             raise SystemExit(f"{voice}: no F0 tree for state {state}")
         out[state] = tree
     return out
+
+
+def read_spam(voice: str, lang: Path) -> dict[str, object] | None:
+    """The voice's SPAM F0 model (``cst_spamf0``) if its ``cg_db`` switches it on: the phrase
+    tree (a segment's log F0), the accent tree (a syllable's accent shape) and the shapes."""
+    directory = lang / f"cmu_us_{voice}"
+    cg_source = (directory / f"cmu_us_{voice}_cg.c").read_text()
+    switch = re.search(r"\n\s*(\d+),[^\n]*cg:spamf0", cg_source)
+    if switch is None:
+        raise SystemExit(f"{voice}: no cg:spamf0 switch found")
+    if switch.group(1) == "0":
+        return None
+    trees = {}
+    for part in ("phrase", "accent"):
+        base = directory / f"cmu_us_{voice}_spamf0_{part}"
+        trees[part] = read_cart(base.with_suffix(".c").read_text(),
+                                base.with_suffix(".h").read_text())
+    params = (directory / f"cmu_us_{voice}_spamf0_accent_params.c").read_text()
+    vectors = {int(n): [float(x) for x in row.replace(",", " ").split()] for n, row in re.findall(
+        r"accent_frame_(\d+)\[\] = \{([^}]*)\}", params)}
+    order = [int(n) for n in re.findall(r"accent_frame_(\d+),", params)]
+    if not order or set(order) != set(vectors):
+        raise SystemExit(f"{voice}: the accent vectors and their table differ")
+    return {"PHRASE_CART": trees["phrase"], "ACCENT_CART": trees["accent"],
+            "ACCENT_SHAPES": [vectors[n] for n in order]}
 
 
 def _shared_features(trees: dict[str, tuple[tuple[str, ...], list]]
@@ -278,9 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     f0: dict[str, object] = {"about": F0_ABOUT, "F0_FEATURES": {}, "F0_CARTS": {}}
     for voice in CLUSTERGEN_VOICES:
         base = lang / f"cmu_us_{voice}" / f"cmu_us_{voice}_cg_f0_trees"
-        trees = read_f0_trees(voice, (lang / f"cmu_us_{voice}" / f"cmu_us_{voice}_cg.c").read_text(),
-                              base.with_suffix(".c").read_text(), base.with_suffix(".h").read_text())
+        cg_source = (lang / f"cmu_us_{voice}" / f"cmu_us_{voice}_cg.c").read_text()
+        trees = read_f0_trees(voice, cg_source, base.with_suffix(".c").read_text(),
+                              base.with_suffix(".h").read_text())
         f0["F0_FEATURES"][voice], f0["F0_CARTS"][voice] = _shared_features(trees)
+        spam = read_spam(voice, lang)
+        if spam is not None:
+            f0.setdefault("SPAM", {})[voice] = spam
     path = FRONTEND / "flite_intonation_carts.py"
     path.write_text(INTONATION_HEADER + _python(intonation), encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)
