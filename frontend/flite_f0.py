@@ -405,13 +405,14 @@ def flite_f0_features(utt: Utterance, start: int = 0, end: int | None = None,
             first, last = contour.layout.phone_span(i)
             k = segments.syllable_of[i]
             hz = contour.hz(first, last, [k] if k >= 0 else [])  # (frames of the phoneme,)
-            octaves = np.where(hz > 0, np.log2(np.maximum(hz, 1e-9) / REFERENCE_HZ), np.nan)
-            whole = float(np.nanmean(octaves)) if np.isfinite(octaves).any() else 0.0
+            voiced = hz > 0
+            octaves = np.log2(np.where(voiced, hz, REFERENCE_HZ) / REFERENCE_HZ)
+            whole = float(octaves[voiced].mean()) if voiced.any() else 0.0
             count = len(hz)
             for j in range(THIRDS):
-                lo = (j * count) // THIRDS
+                lo = min((j * count) // THIRDS, count - 1)
                 hi = max(((j + 1) * count) // THIRDS, lo + 1)
-                part = octaves[min(lo, count - 1):hi]
-                value = float(np.nanmean(part)) if np.isfinite(part).any() else whole
+                part = voiced[lo:hi]
+                value = float(octaves[lo:hi][part].mean()) if part.any() else whole
                 out[i - start, v * THIRDS + j] = value
     return out

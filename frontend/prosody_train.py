@@ -125,18 +125,35 @@ class ProsodyExample:
         return np.array([p in SILENCES for p in self.phonemes], dtype=bool)  # (N,)
 
 
-def with_feature_set(examples: list[ProsodyExample], feature_set: str) -> list[ProsodyExample]:
-    """The examples with the input rows a model reading ``feature_set`` takes (the corpus
-    stores the "phoneme" rows; the others are computed from each utterance's record)."""
+def _feature_rows(utterance: dict[str, Any], feature_set: str, phone_feats: np.ndarray
+                  ) -> np.ndarray:
     from frontend.features import Utterance
     from frontend.prosody_features import prosody_phone_features
 
+    return prosody_phone_features(Utterance.from_dict(utterance), feature_set,
+                                  phone_feats=phone_feats)
+
+
+def with_feature_set(examples: list[ProsodyExample], feature_set: str, jobs: int = 1
+                     ) -> list[ProsodyExample]:
+    """The examples with the input rows a model reading ``feature_set`` takes (the corpus
+    stores the "phoneme" rows; the others are computed from each utterance's record, in
+    ``jobs`` processes: flite's trees cost 0.1-0.2 s an utterance in Python)."""
     if feature_set == "phoneme":
         return examples
+    args = ([u.utterance for u in examples], [feature_set] * len(examples),
+            [u.phone_feats for u in examples])
+    if jobs > 1 and len(examples) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: the trainer's torch threads are not forked into the workers
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            all_rows = list(pool.map(_feature_rows, *args, chunksize=64))
+    else:
+        all_rows = list(map(_feature_rows, *args))
     converted = []
-    for u in examples:
-        rows = prosody_phone_features(Utterance.from_dict(u.utterance), feature_set,
-                                      phone_feats=u.phone_feats)
+    for u, rows in zip(examples, all_rows):
         if len(rows) != len(u.durations):
             raise ProsodyError(f"{u.utt_id}: {len(rows)} feature rows for {len(u.durations)} "
                                "durations: rerun the corpus preparation's features stage")
@@ -461,8 +478,8 @@ def train(kind: str, prep_dir: str | Path, exp_dir: str | Path,
     # The input width follows from the feature set the settings chose.
     model_config = dataclasses.replace(
         model_config, input_dim=expected_feature_dim(kind, model_config.feature_set))
-    train_set = with_feature_set(train_set, model_config.feature_set)
-    valid_set = with_feature_set(valid_set, model_config.feature_set)
+    train_set = with_feature_set(train_set, model_config.feature_set, train_config.num_threads)
+    valid_set = with_feature_set(valid_set, model_config.feature_set, train_config.num_threads)
     if checkpoint is not None:
         try:
             check_same_config(checkpoint_path, checkpoint["model_config"],

@@ -238,3 +238,16 @@ def test_the_spam_features_count_as_flite_does() -> None:
     assert segments.feature(i, "lisp_cg_content_words_in_phrase") == "3"  # whether, shop; nine
     assert segments.feature(i, "R:SylStructure.parent.parent.R:Phrase.parent."
                                "lisp_cg_find_phrase_number") == "2"
+
+
+def test_the_trainer_computes_the_rows_alike_in_several_processes(tiny_prepared) -> None:
+    from frontend.prosody_train import load_training_set, with_feature_set
+
+    _, train_set, _ = load_training_set(tiny_prepared)
+    examples = train_set[:4]
+    one, two = with_feature_set(examples, F0_SET), with_feature_set(examples, F0_SET, jobs=2)
+    for example, a, b in zip(examples, one, two):
+        assert a.phone_feats.shape == (len(example.durations), FEATURE_SETS[F0_SET])
+        np.testing.assert_array_equal(a.phone_feats, b.phone_feats)
+        # the stored phoneme rows stay in front
+        np.testing.assert_array_equal(a.phone_feats[:, :PHONEME_FEATURE_DIM], example.phone_feats)
