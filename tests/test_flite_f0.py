@@ -251,3 +251,21 @@ def test_the_trainer_computes_the_rows_alike_in_several_processes(tiny_prepared)
         np.testing.assert_array_equal(a.phone_feats, b.phone_feats)
         # the stored phoneme rows stay in front
         np.testing.assert_array_equal(a.phone_feats[:, :PHONEME_FEATURE_DIM], example.phone_feats)
+
+
+def test_every_feature_the_spam_trees_ask_is_implemented() -> None:
+    from frontend.flite_f0 import _spam_models
+
+    utt = text_to_utterance("Strong winds, she said, blew the sixth fence down!")
+    segments = Segments(utt)
+    model = _spam_models()["rms"]
+    assert model.accent_shapes.shape[1] == 8
+    rows = {int(node[2]) for node in model.accent_tree[1] if node[0] is None}
+    assert rows <= set(range(len(model.accent_shapes)))  # every answer names a shape
+    for name in model.phrase_tree[0]:
+        for i in range(len(utt.phonemes)):
+            assert isinstance(segments.feature(i, name), str), name
+    for name in model.accent_tree[0]:
+        if name != "syllable_duration":  # the contour's, from its own segment times
+            for k in range(len(segments.sylls)):
+                assert isinstance(segments.syllable_feature(k, name), str), name
