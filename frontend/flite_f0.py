@@ -278,7 +278,7 @@ class _Contour:
     def hz(self, first: int, last: int, syllables: list[int] | None = None) -> np.ndarray:
         """(last - first + 1,) float64: the smoothed F0 of frames first..last, which lie in
         ``syllables`` (indices; None: any)."""
-        out = np.array([self.raw(f) for f in range(first, last + 1)], np.float64)
+        out = np.full(last - first + 1, np.nan)
         splines = (self.splines.values() if syllables is None
                    else [self.splines[k] for k in syllables if k in self.splines])
         for start, mid, end, rise, fall in splines:
@@ -286,6 +286,9 @@ class _Contour:
                 m = 1.0 / (hi - lo) if hi > lo else 0.0
                 for f in range(max(lo, first), min(hi, last + 1)):
                     out[f - first] = _catmull_rom((f - lo) * m, *knots)
+        # a frame no spline redraws keeps its tree's answer (only these need their tree)
+        for j in np.flatnonzero(np.isnan(out)):
+            out[j] = self.raw(first + int(j))
         return out
 
 
