@@ -95,6 +95,17 @@ class Segments:
     """flite's view of one utterance: its Segment, Syllable and Word relations, and the value
     of every feature a duration tree asks of a segment, as flite's strings (memoized)."""
 
+    @classmethod
+    def of(cls, utt: Utterance, sylls: list[Syllable] | None = None) -> Segments:
+        """The utterance's segments, made once for all its windows when ``sylls`` is its
+        ``syllables`` (kept in their memo)."""
+        memo = getattr(sylls, "memo", None)
+        if memo is None:
+            return cls(utt, sylls)
+        if "segments" not in memo:
+            memo["segments"] = cls(utt, sylls)
+        return memo["segments"]
+
     def __init__(self, utt: Utterance, sylls: list[Syllable] | None = None) -> None:
         self.sylls = syllables(utt) if sylls is None else sylls
         self.context = _Context(utt, self.sylls)
@@ -310,7 +321,7 @@ def flite_durations(utt: Utterance, sylls: list[Syllable] | None = None, start: 
     [start, end) by each voice's duration tree, at ``duration_stretch`` 1. The trees read
     the whole utterance's context, but only the window's states are walked, so windows cost
     what they hold. ``sylls``: ``syllables(utt)`` if computed."""
-    segments = Segments(utt, sylls)
+    segments = Segments.of(utt, sylls)
     end = len(segments.names) if end is None else end
     out = np.zeros((end - start, len(CLUSTERGEN_VOICES)), dtype=np.float64)
     for v, voice in enumerate(CLUSTERGEN_VOICES):

@@ -91,29 +91,19 @@ class F0Contour:
 
 
 class _Layout:
-    """flite's frames over one voice's states (``cg_make_params``), in its float32 arithmetic."""
+    """flite's frames over one voice's states (``cg_make_params``), in its float32 arithmetic,
+    laid out as far as asked: a frame's place depends on every state before it, so a window
+    costs the states up to it (and to the end of its phrase, which a tree feature asks)."""
 
     def __init__(self, segments: Segments, voice: str) -> None:
+        self.segments, self.voice = segments, voice
         self.states = states_of(segments, voice)
         count = len(self.states)
-        self.ends = np.zeros(count, np.float32)  # (S,) seconds
+        self.ends = np.zeros(count, np.float32)  # (S,) seconds, of the states laid out
         self.first = np.full(count, -1, np.int64)  # (S,) first frame of each state
         self.last = np.full(count, -1, np.int64)  # (S,) last frame, inclusive
-        advance = np.float32(FRAME_SECONDS)
-        end, frames = np.float32(0.0), 0
-        for s in range(count):
-            end = np.float32(end + np.float32(state_seconds(segments, voice, self.states, s)))
-            self.ends[s] = end
-            if np.float32(frames) * advance <= end:
-                self.first[s] = frames
-                while np.float32(frames) * advance <= end:
-                    frames += 1
-                self.last[s] = frames - 1
-        self.num_frames = frames
-        self.state_of_frame = np.zeros(frames, np.int64)  # (frames,)
-        for s in range(count):
-            if self.first[s] >= 0:
-                self.state_of_frame[self.first[s]:self.last[s] + 1] = s
+        self.frames_after = np.zeros(count, np.int64)  # (S,) frames laid out up to each state
+        self.laid_out = 0  # states
         phones = len(segments.names)
         self.phone_states = np.zeros((phones, 2), np.int64)  # (N, 2) first, last state
         for s, (i, _) in reversed(list(enumerate(self.states))):
@@ -121,14 +111,55 @@ class _Layout:
         for s, (i, _) in enumerate(self.states):
             self.phone_states[i, 1] = s
 
+    def _lay_out(self, upto: int) -> None:
+        """Lay out the states up to ``upto`` (inclusive)."""
+        advance = np.float32(FRAME_SECONDS)
+        s = self.laid_out
+        end = self.ends[s - 1] if s else np.float32(0.0)
+        frames = int(self.frames_after[s - 1]) if s else 0
+        for s in range(s, min(upto + 1, len(self.states))):
+            seconds = state_seconds(self.segments, self.voice, self.states, s)
+            end = np.float32(end + np.float32(seconds))
+            self.ends[s] = end
+            if np.float32(frames) * advance <= end:
+                self.first[s] = frames
+                while np.float32(frames) * advance <= end:
+                    frames += 1
+                self.last[s] = frames - 1
+            self.frames_after[s] = frames
+            self.laid_out = s + 1
+
+    def end(self, s: int) -> np.float32:
+        """The end of state ``s`` in seconds."""
+        self._lay_out(s)
+        return self.ends[s]
+
+    def state_at(self, frame: int) -> int | None:
+        """The state of a frame; None past the last."""
+        while (self.laid_out < len(self.states)
+               and (not self.laid_out or self.frames_after[self.laid_out - 1] <= frame)):
+            self._lay_out(self.laid_out + 16)
+        s = int(np.searchsorted(self.frames_after[:self.laid_out], frame, side="right"))
+        return s if s < self.laid_out else None
+
+    @property
+    def num_frames(self) -> int:
+        self._lay_out(len(self.states) - 1)
+        return int(self.frames_after[-1]) if len(self.states) else 0
+
     def frame_of(self, s: int, which: str) -> int:
         """``first`` or ``last`` frame of state ``s``; flite's answer for none is 0."""
+        self._lay_out(s)
         frame = (self.first if which == "first" else self.last)[s]
         return int(frame) if frame >= 0 else 0
 
     def phone_span(self, i: int) -> tuple[int, int]:
         first, last = self.phone_states[i]
         return self.frame_of(int(first), "first"), self.frame_of(int(last), "last")
+
+    def segment_end(self, i: int) -> np.float32:
+        """The end of phoneme ``i`` in seconds (its last state's); 0 before the first."""
+        return self.end(int(self.phone_states[i, 1])) if i >= 0 else np.float32(0.0)
 
 
 class _FrameFeatures:
@@ -137,20 +168,24 @@ class _FrameFeatures:
     def __init__(self, segments: Segments, layout: _Layout) -> None:
         self.segments = segments
         self.layout = layout
-        context = segments.context
-        # each phrase's start (the end of the segment before its first) and end, in seconds
-        seg_end = {i: layout.ends[s] for s, (i, _) in enumerate(layout.states)}
-        self.phrase_span: dict[int, tuple[float, float, int]] = {}
-        for phrase, (first, last) in context.phrase_bounds.items():
-            first_phone = segments.sylls[first].first_phone
-            last_syl = segments.sylls[last]
-            last_phone = last_syl.first_phone + len(last_syl.phones) - 1
-            self.phrase_span[phrase] = (float(seg_end.get(first_phone - 1, 0.0)),
-                                        float(seg_end[last_phone]), context.phrase_rank[phrase])
+        self.phrase_spans: dict[int, tuple[float, float, int]] = {}
+
+    def phrase_span(self, phrase: int) -> tuple[float, float, int]:
+        """A phrase's start (the end of the segment before its first) and end in seconds, and
+        its number."""
+        if phrase not in self.phrase_spans:
+            context = self.segments.context
+            first, last = context.phrase_bounds[phrase]
+            last_syl = self.segments.sylls[last]
+            self.phrase_spans[phrase] = (
+                float(self.layout.segment_end(self.segments.sylls[first].first_phone - 1)),
+                float(self.layout.segment_end(last_syl.first_phone + len(last_syl.phones) - 1)),
+                context.phrase_rank[phrase])
+        return self.phrase_spans[phrase]
 
     def value_of(self, frame: int) -> Callable[[str], object]:
         layout = self.layout
-        s = int(layout.state_of_frame[frame])
+        s = layout.state_at(frame)
         i = layout.states[s][0]
 
         def value(name: str) -> object:
@@ -158,10 +193,9 @@ class _FrameFeatures:
                 return self._state_feature(s, name[len(_STATE_PATH):])
             if name == "lisp_cg_state_pos":
                 here = layout.states[s][1]
-                before = (layout.states[int(layout.state_of_frame[frame - 1])][1]
-                          if frame > 0 else "0")
-                after = (layout.states[int(layout.state_of_frame[frame + 1])][1]
-                         if frame + 1 < layout.num_frames else "0")
+                before = layout.states[layout.state_at(frame - 1)][1] if frame > 0 else "0"
+                following = layout.state_at(frame + 1)
+                after = layout.states[following][1] if following is not None else "0"
                 return "b" if before != here else "m" if after == here else "e"
             if name.startswith("lisp_cg_state_"):
                 return _place(name[len("lisp_cg_state_"):], frame,
@@ -172,7 +206,7 @@ class _FrameFeatures:
                 k = self.segments.syllable_of[i]
                 if k < 0:  # a pause is in no phrase: flite's start and end are both 0
                     return -1.0
-                start, end, number = self.phrase_span[self.segments.sylls[k].phrase]
+                start, end, number = self.phrase_span(self.segments.sylls[k].phrase)
                 if end == start:
                     return -1.0
                 return number + (np.float32(FRAME_SECONDS) * frame - start) / (end - start)
@@ -186,16 +220,16 @@ class _FrameFeatures:
         if name.startswith(_SEGMENT_PATH):
             return self.segments.feature(i, name[len(_SEGMENT_PATH):])
         if name == "lisp_cg_duration":  # in mcep_link, the states of the whole utterance
-            return _duration(layout.ends, s, s - 1 if s > 0 else None)
+            return _duration(layout, s, s - 1 if s > 0 else None)
         first, last = layout.phone_states[i]
         # in segstate only the states of one phone are neighbours; flite's cg_duration of a
         # missing state is 0, and of a phone's first state its end time
         if name == "R:segstate.p.lisp_cg_duration":
             if s == first:
                 return 0.0
-            return _duration(layout.ends, s - 1, s - 2 if s - 1 > first else None)
+            return _duration(layout, s - 1, s - 2 if s - 1 > first else None)
         if name == "R:segstate.n.lisp_cg_duration":
-            return 0.0 if s == last else _duration(layout.ends, s + 1, s)
+            return 0.0 if s == last else _duration(layout, s + 1, s)
         for step, offset in (("R:HMMstate.p.", -1), ("R:HMMstate.n.", 1)):
             if name == step + "name":
                 neighbour = s + offset
@@ -203,8 +237,9 @@ class _FrameFeatures:
         raise KeyError(f"flite state feature {name!r} is not implemented")
 
 
-def _duration(ends: np.ndarray, s: int, previous: int | None) -> float:
-    return float(ends[s] - ends[previous]) if previous is not None else float(ends[s])
+def _duration(layout: _Layout, s: int, previous: int | None) -> float:
+    end = layout.end(s)
+    return float(end - layout.end(previous)) if previous is not None else float(end)
 
 
 def _place(kind: str, frame: int, start: int, end: int) -> float:
@@ -233,54 +268,64 @@ class _Contour:
         self.trees = _trees()[voice]
         self.default_tree = next(iter(self.trees.values()))
         self.raw_cache: dict[int, float] = {}
-        self.splines = self._syllable_splines(segments.sylls)
+        self.sylls = segments.sylls
+        self.splines: dict[int, tuple | None] = {}
 
     def raw(self, frame: int) -> float:
         if frame not in self.raw_cache:
-            state = self.layout.states[int(self.layout.state_of_frame[frame])][1]
+            state = self.layout.states[self.layout.state_at(frame)][1]
             tree = self.trees.get(state, self.default_tree)
             hz = float(cart_interpret(tree, self.frames.value_of(frame)))
             self.raw_cache[frame] = hz if hz >= UNVOICED_BELOW_HZ else 0.0
         return self.raw_cache[frame]
 
-    def _syllable_splines(self, sylls: list[Syllable]) -> dict[int, tuple]:
-        """cg_F0_interpolate_spline's knots, by syllable: (start, mid, end frame, the four
-        points of the first half, the four of the second); none for a syllable of one frame."""
-        layout = self.layout
-        spans = []
-        for syl in sylls:
-            first = layout.phone_span(syl.first_phone)[0]
-            last = layout.phone_span(syl.first_phone + len(syl.phones) - 1)[1]
-            spans.append((first, last))
-        out = {}
-        start_f0 = mid_f0 = end_f0 = -1.0
-        pmid_f0 = -1.0
-        for k, (start, end) in enumerate(spans):
-            mid = int((start + end) / 2.0)
-            if end <= start:
-                continue
-            start_f0 = self.raw(start)
-            if end_f0 > 0.0:
-                start_f0 = end_f0  # not the first syllable
-            pmid_f0 = start_f0 if mid_f0 < 0.0 else mid_f0
-            mid_f0 = self.raw(mid)
-            last_syllable = k == len(spans) - 1
-            end_f0 = (self.raw(end - 1) if last_syllable
-                      else (self.raw(end - 1) + self.raw(end)) / 2.0)
-            nmid_f0 = end_f0
-            if not last_syllable:
-                next_start, next_end = spans[k + 1]
-                nmid_f0 = self.raw(int((next_start + next_end) / 2.0))
-            out[k] = (start, mid, end, (pmid_f0, start_f0, mid_f0, end_f0),
-                      (start_f0, mid_f0, end_f0, nmid_f0))
-        return out
+    def _span(self, k: int) -> tuple[int, int]:
+        """The first and last frame of syllable ``k``."""
+        syl = self.sylls[k]
+        return (self.layout.phone_span(syl.first_phone)[0],
+                self.layout.phone_span(syl.first_phone + len(syl.phones) - 1)[1])
+
+    def spline(self, k: int) -> tuple | None:
+        """cg_F0_interpolate_spline's knots of syllable ``k``: (start, mid, end frame, the four
+        points of the first half, the four of the second); None for a syllable of one frame."""
+        if k not in self.splines:
+            self.splines[k] = self._spline(k)
+        return self.splines[k]
+
+    def _spline(self, k: int) -> tuple | None:
+        start, end = self._span(k)
+        if end <= start:
+            return None
+        mid = int((start + end) / 2.0)
+        start_f0 = self.raw(start)
+        # flite walks the syllables in order, each continuing the last one of more frames
+        before = next((j for j in range(k - 1, -1, -1)
+                       if self._span(j)[1] > self._span(j)[0]), None)
+        if before is None:
+            pmid_f0 = start_f0
+        else:
+            before_start, before_end = self._span(before)
+            before_end_f0 = (self.raw(before_end - 1) + self.raw(before_end)) / 2.0
+            if before_end_f0 > 0.0:
+                start_f0 = before_end_f0
+            pmid_f0 = self.raw(int((before_start + before_end) / 2.0))
+        mid_f0 = self.raw(mid)
+        last_syllable = k == len(self.sylls) - 1
+        end_f0 = (self.raw(end - 1) if last_syllable
+                  else (self.raw(end - 1) + self.raw(end)) / 2.0)
+        nmid_f0 = end_f0
+        if not last_syllable:
+            next_start, next_end = self._span(k + 1)
+            nmid_f0 = self.raw(int((next_start + next_end) / 2.0))
+        return (start, mid, end, (pmid_f0, start_f0, mid_f0, end_f0),
+                (start_f0, mid_f0, end_f0, nmid_f0))
 
     def hz(self, first: int, last: int, syllables: list[int] | None = None) -> np.ndarray:
         """(last - first + 1,) float64: the smoothed F0 of frames first..last, which lie in
         ``syllables`` (indices; None: any)."""
         out = np.full(last - first + 1, np.nan)
-        splines = (self.splines.values() if syllables is None
-                   else [self.splines[k] for k in syllables if k in self.splines])
+        keys = range(len(self.sylls)) if syllables is None else syllables
+        splines = [spline for spline in map(self.spline, keys) if spline is not None]
         for start, mid, end, rise, fall in splines:
             for lo, hi, knots in ((start, mid, rise), (mid, end, fall)):
                 m = 1.0 / (hi - lo) if hi > lo else 0.0
@@ -302,7 +347,6 @@ class _SpamContour:
         self.layout = _Layout(segments, voice)
         self.segments = segments
         self.model = _spam_models()[voice]
-        self.segment_end = self.layout.ends[self.layout.phone_states[:, 1]]  # (N,) float32
         self.phrase_cache: dict[int, np.float32] = {}
         self.accent_cache: dict[int, dict[int, np.float32]] = {}
 
@@ -319,8 +363,8 @@ class _SpamContour:
         if k not in self.accent_cache:
             syl = self.segments.sylls[k]
             first = syl.first_phone
-            start = self.segment_end[first - 1] if first > 0 else np.float32(0.0)
-            seconds = np.float32(self.segment_end[first + len(syl.phones) - 1] - start)
+            start = self.layout.segment_end(first - 1)
+            seconds = np.float32(self.layout.segment_end(first + len(syl.phones) - 1) - start)
 
             def value(name: str) -> str:
                 if name == "syllable_duration":
@@ -335,7 +379,7 @@ class _SpamContour:
         """(last - first + 1,) float64: the F0 of frames first..last, which lie in
         ``syllables`` (indices; None: any)."""
         layout = self.layout
-        log_f0 = np.array([self._phrase_log_f0(layout.states[int(layout.state_of_frame[f])][0])
+        log_f0 = np.array([self._phrase_log_f0(layout.states[layout.state_at(f)][0])
                            for f in range(first, last + 1)], np.float32)
         keys = range(len(self.segments.sylls)) if syllables is None else syllables
         for k in keys:
@@ -380,6 +424,19 @@ def _contour(segments: Segments, voice: str) -> _Contour | _SpamContour:
     return (_SpamContour if voice in _spam_models() else _Contour)(segments, voice)
 
 
+def _contours(utt: Utterance, sylls: list[Syllable] | None) -> tuple[Segments, dict]:
+    """The segments and every voice's contour, made once for all the utterance's windows
+    when ``sylls`` is its ``syllables`` (kept in their memo)."""
+    memo = getattr(sylls, "memo", None)
+    if memo is not None and "flite_f0" in memo:
+        return memo["flite_f0"]
+    segments = Segments.of(utt, sylls)
+    made = segments, {voice: _contour(segments, voice) for voice in CLUSTERGEN_VOICES}
+    if memo is not None:
+        memo["flite_f0"] = made
+    return made
+
+
 def flite_f0_contour(utt: Utterance, voice: str, sylls: list[Syllable] | None = None
                      ) -> F0Contour:
     """The F0 contour ``voice`` (one of ``CLUSTERGEN_VOICES``) gives the utterance, before its
@@ -399,11 +456,11 @@ def flite_f0_features(utt: Utterance, start: int = 0, end: int | None = None,
     """(end - start, FLITE_F0_DIM) float32: per voice of ``CLUSTERGEN_VOICES``, the mean
     log2(F0 / 100 Hz) over each third of each phoneme's frames (over its voiced frames; a third
     without any takes the phoneme's mean, a phoneme without any 0)."""
-    segments = Segments(utt, sylls)
+    segments, contours = _contours(utt, sylls)
     end = len(segments.names) if end is None else end
     out = np.zeros((end - start, FLITE_F0_DIM), np.float32)
     for v, voice in enumerate(CLUSTERGEN_VOICES):
-        contour = _contour(segments, voice)
+        contour = contours[voice]
         for i in range(start, end):
             first, last = contour.layout.phone_span(i)
             k = segments.syllable_of[i]

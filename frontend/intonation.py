@@ -109,9 +109,19 @@ class Syllable:
         return self.accent is not None or self.end_tone is not None
 
 
-def syllables(utt: Utterance) -> list[Syllable]:
+class Syllables(list):
+    """One utterance's syllables (a list of ``Syllable``), and in ``memo`` what the feature
+    functions derive from them once for all the utterance's windows (flite's frame layouts,
+    which a window's F0 needs from the start of its phrase to the end)."""
+
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__(items)
+        self.memo: dict[str, Any] = {}
+
+
+def syllables(utt: Utterance) -> Syllables:
     """The utterance's syllables in order, each with flite's accent and end-tone prediction."""
-    sylls: list[Syllable] = []
+    sylls = Syllables()
     key_of_last = None
     for i, phone in enumerate(utt.phonemes):
         if utt.word_index[i] < 0:

@@ -269,3 +269,18 @@ def test_every_feature_the_spam_trees_ask_is_implemented() -> None:
         if name != "syllable_duration":  # the contour's, from its own segment times
             for k in range(len(segments.sylls)):
                 assert isinstance(segments.syllable_feature(k, name), str), name
+
+
+def test_a_window_lays_out_flites_frames_only_as_far_as_its_phrase() -> None:
+    from frontend.intonation import syllables
+
+    utt = text_to_utterance("Go home now. The shop opens at nine, and the bus leaves at ten.")
+    sylls = syllables(utt)
+    first_rows = flite_f0_features(utt, 0, 5, sylls)
+    _, contours = sylls.memo["flite_f0"]
+    for voice in CLUSTERGEN_VOICES:  # a long text's first window does not wait for its end
+        layout = contours[voice].layout
+        assert 0 < layout.laid_out < len(layout.states) // 2, voice
+    later = flite_f0_features(utt, 5, len(utt.phonemes), sylls)
+    assert sylls.memo["flite_f0"][1] is contours  # made once for all the windows
+    np.testing.assert_array_equal(np.concatenate([first_rows, later]), flite_f0_features(utt))
