@@ -64,8 +64,10 @@ print(f"{loaded:.1f} {peak:.1f} {samples / synth.sample_rate:.1f} {len(text)}")
 
 def timed(command: list[str], cwd: str) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=cwd, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed: {done.stderr.strip().splitlines()[-1:]}")
     return time.perf_counter() - started
 
 
@@ -78,7 +80,8 @@ def main() -> None:
     args = parser.parse_args()
 
     tts = [sys.executable, "-m", "tts"]
-    voice_args = ["--voice", args.voice] if args.voice else []
+    # the commands run in a scratch directory: a relative --voice must not change meaning there
+    voice_args = ["--voice", os.path.abspath(args.voice)] if args.voice else []
     speaker_args = ["--speaker", args.speaker] if args.speaker else []
     with tempfile.TemporaryDirectory() as scratch:
         say = tts + ["say", "Hello there.", "-o", "hello.wav"] + voice_args + speaker_args

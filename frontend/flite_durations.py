@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from frontend.features import Utterance
-from frontend.intonation import Syllable, _Context, cart_interpret, syllables
+from frontend.intonation import Syllable, _Context, cart_walk, syllables
 from frontend.phonemes import SILENCES, split_stress
 
 __all__ = ["CLUSTERGEN_VOICES", "FLITE_DURATION_DIM", "flite_duration_features",
@@ -124,6 +124,7 @@ class Segments:
             self.phrase_words.setdefault(phrase, []).append(word)
         self.last_word = max(self.word_sylls, default=-1)
         self.cache: dict[tuple[int, str], str] = {}
+        self.syllable_cache: dict[tuple[int, str, str], str] = {}
 
     def feature(self, i: int, name: str) -> str:
         key = (i, name)
@@ -132,14 +133,13 @@ class Segments:
         return self.cache[key]
 
     def _feature(self, i: int, name: str) -> str:
-        for step, offset in _STEPS:
-            if name.startswith(step):
-                i += offset
-                return self.feature(i, name[len(step):]) if 0 <= i < len(self.names) else "0"
-        sylpath = "R:SylStructure.parent."
-        if name.startswith(sylpath):
+        offset, to_syllable, rest = _segment_step(name)
+        if offset:
+            i += offset
+            return self.feature(i, rest) if 0 <= i < len(self.names) else "0"
+        if to_syllable:
             k = self.syllable_of[i]
-            return "0" if k < 0 else self.syllable_feature(k, name[len(sylpath):], "SylStructure")
+            return "0" if k < 0 else self.syllable_feature(k, rest, "SylStructure")
         phone, k = self.names[i], self.syllable_of[i]
         if name == "name":
             return phone
@@ -172,6 +172,12 @@ class Segments:
     def syllable_feature(self, k: int, name: str, relation: str = "Syllable") -> str:
         """A feature of syllable ``k`` as its item in ``relation`` answers it: ``stress``,
         ``p.p.lisp_cg_break``, ``R:SylStructure.parent.gpos`` (its word's), ..."""
+        key = (k, name, relation)
+        if key not in self.syllable_cache:
+            self.syllable_cache[key] = self._syllable_feature(k, name, relation)
+        return self.syllable_cache[key]
+
+    def _syllable_feature(self, k: int, name: str, relation: str) -> str:
         for other in ("SylStructure", "Syllable"):
             if name.startswith(f"R:{other}."):
                 relation, name = other, name[len(other) + 3:]
@@ -252,6 +258,20 @@ class Segments:
         raise KeyError(f"flite phrase feature {name!r} is not implemented")
 
 
+@functools.lru_cache(maxsize=None)
+def _segment_step(name: str) -> tuple[int, bool, str]:
+    """A segment feature's first step, parsed once: (offset, False, the rest) for a move along
+    the Segment relation, (0, True, the rest) for ``R:SylStructure.parent.``, else
+    (0, False, name)."""
+    for step, offset in _STEPS:
+        if name.startswith(step):
+            return offset, False, name[len(step):]
+    sylpath = "R:SylStructure.parent."
+    if name.startswith(sylpath):
+        return 0, True, name[len(sylpath):]
+    return 0, False, name
+
+
 def _has_ctype(phones: list[str], ctype: str) -> bool:
     """flite's seg_onset_ctype / seg_coda_ctype: from the syllable's edge up to its vowel."""
     for phone in phones:
@@ -282,17 +302,28 @@ def _state_feature(name: str) -> tuple[str, int, str]:
     raise KeyError(f"flite state feature {name!r} is not implemented")
 
 
-def _state_value(segments: Segments, states: list[tuple[int, str]], s: int
-                 ) -> Callable[[str], str]:
-    def value_of(name: str) -> str:
-        kind, offset, rest = _state_feature(name)
+@functools.lru_cache(maxsize=None)
+def _duration_tree(voice: str) -> tuple[tuple, list[tuple[str, int, str]]]:
+    """The voice's duration tree and its features parsed (``_state_feature``)."""
+    tree = _tables().DURATION_CARTS[voice]
+    return tree, [_state_feature(name) for name in tree[0]]
+
+
+def _state_value(segments: Segments, states: list[tuple[int, str]], s: int,
+                 parsed: list[tuple[str, int, str]]) -> Callable[[int], str]:
+    """The value of a tree's feature (by its index in ``parsed``) for state ``s``."""
+    i, cache, count = states[s][0], segments.cache, len(states)
+
+    def value_at(feature: int) -> str:
+        kind, offset, rest = parsed[feature]
         if kind == "segment":
-            return segments.feature(states[s][0], rest)
-        if kind == "state" and 0 <= s + offset < len(states):
+            found = cache.get((i, rest))
+            return found if found is not None else segments.feature(i, rest)
+        if kind == "state" and 0 <= s + offset < count:
             return states[s + offset][1]
         return "0"
 
-    return value_of
+    return value_at
 
 
 def states_of(segments: Segments, voice: str) -> list[tuple[int, str]]:
@@ -310,7 +341,8 @@ def state_seconds(segments: Segments, voice: str, states: list[tuple[int, str]],
     state's statistics, at least one frame (``cg_state_duration``, ``cg_make_params``)."""
     tables = _tables()
     stats = tables.DURATION_STATS[voice]
-    z = cart_interpret(tables.DURATION_CARTS[voice], _state_value(segments, states, s))
+    tree, parsed = _duration_tree(voice)
+    z = cart_walk(tree, _state_value(segments, states, s, parsed))
     mean, std = stats.get(states[s][1], next(iter(stats.values())))
     return max(z * std + mean, FRAME_SECONDS)
 

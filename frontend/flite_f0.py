@@ -37,7 +37,7 @@ from frontend.features import Utterance
 from frontend.flite_durations import (
     CLUSTERGEN_VOICES, FRAME_SECONDS, Segments, state_seconds, states_of,
 )
-from frontend.intonation import Syllable, cart_interpret
+from frontend.intonation import Syllable, cart_interpret, cart_walk
 
 __all__ = ["FLITE_F0_DIM", "F0Contour", "flite_f0_contour", "flite_f0_features"]
 
@@ -103,6 +103,7 @@ class _Layout:
         self.first = np.full(count, -1, np.int64)  # (S,) first frame of each state
         self.last = np.full(count, -1, np.int64)  # (S,) last frame, inclusive
         self.frames_after = np.zeros(count, np.int64)  # (S,) frames laid out up to each state
+        self.frame_states: list[int] = []  # (F,) the state of each frame laid out
         self.laid_out = 0  # states
         phones = len(segments.names)
         self.phone_states = np.zeros((phones, 2), np.int64)  # (N, 2) first, last state
@@ -123,24 +124,27 @@ class _Layout:
             self.ends[s] = end
             if np.float32(frames) * advance <= end:
                 self.first[s] = frames
+                # frame n is in while n * advance <= end, which only turns false as n grows:
+                # jump to a frame surely in, then step in flite's float32 arithmetic
+                frames = max(frames + 1, int(end / advance) - 1)
                 while np.float32(frames) * advance <= end:
                     frames += 1
                 self.last[s] = frames - 1
+                self.frame_states.extend([s] * (frames - self.first[s]))
             self.frames_after[s] = frames
             self.laid_out = s + 1
 
     def end(self, s: int) -> np.float32:
         """The end of state ``s`` in seconds."""
-        self._lay_out(s)
+        if s >= self.laid_out:
+            self._lay_out(s)
         return self.ends[s]
 
     def state_at(self, frame: int) -> int | None:
         """The state of a frame; None past the last."""
-        while (self.laid_out < len(self.states)
-               and (not self.laid_out or self.frames_after[self.laid_out - 1] <= frame)):
+        while len(self.frame_states) <= frame and self.laid_out < len(self.states):
             self._lay_out(self.laid_out + 16)
-        s = int(np.searchsorted(self.frames_after[:self.laid_out], frame, side="right"))
-        return s if s < self.laid_out else None
+        return self.frame_states[frame] if 0 <= frame < len(self.frame_states) else None
 
     @property
     def num_frames(self) -> int:
@@ -149,7 +153,8 @@ class _Layout:
 
     def frame_of(self, s: int, which: str) -> int:
         """``first`` or ``last`` frame of state ``s``; flite's answer for none is 0."""
-        self._lay_out(s)
+        if s >= self.laid_out:
+            self._lay_out(s)
         frame = (self.first if which == "first" else self.last)[s]
         return int(frame) if frame >= 0 else 0
 
@@ -183,14 +188,23 @@ class _FrameFeatures:
                 context.phrase_rank[phrase])
         return self.phrase_spans[phrase]
 
-    def value_of(self, frame: int) -> Callable[[str], object]:
+    def value_at(self, frame: int, features: tuple[str, ...],
+                 parsed: list[tuple[str, str]]) -> Callable[[int], object]:
+        """The value of a tree's feature (by its index in ``features``, parsed by
+        ``_frame_feature``) for ``frame``."""
         layout = self.layout
         s = layout.state_at(frame)
         i = layout.states[s][0]
+        segments, cache = self.segments, self.segments.cache
 
-        def value(name: str) -> object:
-            if name.startswith(_STATE_PATH):
-                return self._state_feature(s, name[len(_STATE_PATH):])
+        def value(feature: int) -> object:
+            kind, rest = parsed[feature]
+            if kind == "segment":
+                found = cache.get((i, rest))
+                return found if found is not None else segments.feature(i, rest)
+            name = features[feature]
+            if kind == "state":
+                return self._state_feature(s, rest)
             if name == "lisp_cg_state_pos":
                 here = layout.states[s][1]
                 before = layout.states[layout.state_at(frame - 1)][1] if frame > 0 else "0"
@@ -237,6 +251,17 @@ class _FrameFeatures:
         raise KeyError(f"flite state feature {name!r} is not implemented")
 
 
+@functools.lru_cache(maxsize=None)
+def _frame_feature(name: str) -> tuple[str, str]:
+    """A tree's feature of a frame, parsed once: ("segment", the path from its phone),
+    ("state", the path from its state) or ("frame", name)."""
+    if name.startswith(_STATE_PATH + _SEGMENT_PATH):
+        return "segment", name[len(_STATE_PATH + _SEGMENT_PATH):]
+    if name.startswith(_STATE_PATH):
+        return "state", name[len(_STATE_PATH):]
+    return "frame", name
+
+
 def _duration(layout: _Layout, s: int, previous: int | None) -> float:
     end = layout.end(s)
     return float(end - layout.end(previous)) if previous is not None else float(end)
@@ -267,6 +292,8 @@ class _Contour:
         self.frames = _FrameFeatures(segments, self.layout)
         self.trees = _trees()[voice]
         self.default_tree = next(iter(self.trees.values()))
+        self.features = self.default_tree[0]  # the voice's trees share one feature list
+        self.parsed = [_frame_feature(name) for name in self.features]
         self.raw_cache: dict[int, float] = {}
         self.sylls = segments.sylls
         self.splines: dict[int, tuple | None] = {}
@@ -275,7 +302,7 @@ class _Contour:
         if frame not in self.raw_cache:
             state = self.layout.states[self.layout.state_at(frame)][1]
             tree = self.trees.get(state, self.default_tree)
-            hz = float(cart_interpret(tree, self.frames.value_of(frame)))
+            hz = float(cart_walk(tree, self.frames.value_at(frame, self.features, self.parsed)))
             self.raw_cache[frame] = hz if hz >= UNVOICED_BELOW_HZ else 0.0
         return self.raw_cache[frame]
 
@@ -348,7 +375,7 @@ class _SpamContour:
         self.segments = segments
         self.model = _spam_models()[voice]
         self.phrase_cache: dict[int, np.float32] = {}
-        self.accent_cache: dict[int, dict[int, np.float32]] = {}
+        self.accent_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _phrase_log_f0(self, i: int) -> np.float32:
         if i not in self.phrase_cache:
@@ -358,8 +385,9 @@ class _SpamContour:
                     self.model.phrase_tree, lambda name: segments.feature(i, name)))
         return self.phrase_cache[i]
 
-    def _accent(self, k: int) -> dict[int, np.float32]:
-        """frame → the log F0 syllable ``k``'s accent adds there."""
+    def _accent(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The frames syllable ``k``'s accent reaches (int64) and the log F0 it adds at each
+        (float32)."""
         if k not in self.accent_cache:
             syl = self.segments.sylls[k]
             first = syl.first_phone
@@ -372,20 +400,26 @@ class _SpamContour:
                 return self.segments.syllable_feature(k, name)
 
             shape = self.model.accent_shapes[int(cart_interpret(self.model.accent_tree, value))]
-            self.accent_cache[k] = _tilt(start, shape[0], shape[2], seconds, shape[6])
+            rises = _tilt(start, shape[0], shape[2], seconds, shape[6])
+            self.accent_cache[k] = (np.fromiter(rises.keys(), np.int64, len(rises)),
+                                    np.fromiter(rises.values(), np.float32, len(rises)))
         return self.accent_cache[k]
 
     def hz(self, first: int, last: int, syllables: list[int] | None = None) -> np.ndarray:
         """(last - first + 1,) float64: the F0 of frames first..last, which lie in
         ``syllables`` (indices; None: any)."""
         layout = self.layout
-        log_f0 = np.array([self._phrase_log_f0(layout.states[layout.state_at(f)][0])
-                           for f in range(first, last + 1)], np.float32)
+        layout.state_at(last)  # laid out through the last frame
+        phones = [layout.states[s][0] for s in layout.frame_states[first:last + 1]]
+        phrase_log_f0 = {i: self._phrase_log_f0(i) for i in set(phones)}
+        log_f0 = np.array([phrase_log_f0[i] for i in phones], np.float32)
         keys = range(len(self.segments.sylls)) if syllables is None else syllables
-        for k in keys:
-            for f, rise in self._accent(k).items():
-                if first <= f <= last:
-                    log_f0[f - first] = np.float32(np.exp(np.float32(log_f0[f - first] + rise)))
+        for k in keys:  # in order: where accents overlap, each exponentiates the last's result
+            frames, rises = self._accent(k)
+            inside = (frames >= first) & (frames <= last)
+            if inside.any():
+                at = frames[inside] - first
+                log_f0[at] = np.exp(log_f0[at] + rises[inside])  # float32 throughout
         hz = log_f0.astype(np.float64)
         return np.where(hz >= UNVOICED_BELOW_HZ, hz, 0.0)
 
@@ -467,12 +501,16 @@ def flite_f0_features(utt: Utterance, start: int = 0, end: int | None = None,
             hz = contour.hz(first, last, [k] if k >= 0 else [])  # (frames of the phoneme,)
             voiced = hz > 0
             octaves = np.log2(np.where(voiced, hz, REFERENCE_HZ) / REFERENCE_HZ)
-            whole = float(octaves[voiced].mean()) if voiced.any() else 0.0
+            whole = _mean(octaves[voiced], 0.0)
             count = len(hz)
             for j in range(THIRDS):
                 lo = min((j * count) // THIRDS, count - 1)
                 hi = max(((j + 1) * count) // THIRDS, lo + 1)
-                part = voiced[lo:hi]
-                value = float(octaves[lo:hi][part].mean()) if part.any() else whole
-                out[i - start, v * THIRDS + j] = value
+                out[i - start, v * THIRDS + j] = _mean(octaves[lo:hi][voiced[lo:hi]], whole)
     return out
+
+
+def _mean(values: np.ndarray, empty: float) -> float:
+    """``values.mean()`` (the same sum, the same division), ``empty`` for none; without
+    ndarray.mean's checks, which cost more than the sum of a third of a phoneme."""
+    return float(np.add.reduce(values)) / len(values) if len(values) else empty

@@ -37,8 +37,8 @@ from frontend.phonemes import VOWELS, split_stress
 
 __all__ = [
     "ACCENTS", "END_TONES", "GPOS_CLASSES", "INTONATION_FEATURE_DIM",
-    "INTONATION_FEATURE_LAYOUT", "Syllable", "cart_interpret", "gpos", "intonation_features",
-    "syllables",
+    "INTONATION_FEATURE_LAYOUT", "Syllable", "cart_interpret", "cart_walk", "gpos",
+    "intonation_features", "syllables",
 ]
 
 # flite's us_gpos lists, in its order: a word takes the class of the first list holding it.
@@ -156,26 +156,33 @@ def _answer(value: str) -> str | None:
     return None if value == "NONE" else value
 
 
-def cart_interpret(tree: tuple, value_of: Callable[[str], str]) -> Any:
+def cart_interpret(tree: tuple, value_of: Callable[[str], object]) -> Any:
     """flite's ``cart_interpret`` over a tree of ``frontend.flite_*_carts``: ``value_of(name)``
-    gives a feature's value as flite's string; "is" compares strings, "less" numbers (flite's
-    ``val_less``: a string that is not a number counts as 0). Yes → the next node, no → the
-    node's "no" index."""
-    features, nodes = tree
+    gives a feature's value as flite's string."""
+    features = tree[0]
+    return cart_walk(tree, lambda feature: value_of(features[feature]))
+
+
+def cart_walk(tree: tuple, value_at: Callable[[int], object]) -> Any:
+    """``cart_interpret`` with each feature given by its index in the tree's feature list, for
+    callers that parse a tree's features once (the F0 prior walks thousands of nodes a
+    sentence). "is" compares strings, "less" numbers (flite's ``val_less``: a string that is
+    not a number counts as 0). Yes → the next node, no → the node's "no" index."""
+    nodes = tree[1]
     node = 0
-    while nodes[node][0] is not None:
+    while True:
         feature, op, value, no = nodes[node]
-        found = value_of(features[feature])
-        yes = found == value if op == "is" else _number(found) < value
+        if feature is None:
+            return value
+        found = value_at(feature)
+        if op == "is":
+            yes = found == value
+        else:
+            try:
+                yes = float(found) < value
+            except ValueError:
+                yes = 0.0 < value
         node = node + 1 if yes else no
-    return nodes[node][2]
-
-
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        return 0.0
 
 
 def _interpret(tree: tuple, context: _Context, k: int) -> str:

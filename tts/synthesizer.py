@@ -195,6 +195,8 @@ class Synthesizer:
         ``sylls``: the utterance's ``syllables`` when the caller has them."""
         rows = {"phoneme": phone_feats}
         sets = (self.duration_model.config.feature_set, self.pitch_model.config.feature_set)
+        if sylls is None and set(sets) != {"phoneme"}:  # found once for both models
+            sylls = syllables(utterance)
         for feature_set in sets:
             if feature_set not in rows:
                 rows[feature_set] = prosody_phone_features(
@@ -218,8 +220,8 @@ class Synthesizer:
                          pitch: float, pitch_range: float) -> tuple[np.ndarray, np.ndarray]:
         durations, f0_means = [], []
         # Accents depend on whole phrases: the syllables are found once, for every window.
-        sylls = syllables(utterance) if "phoneme+intonation" in (
-            self.duration_model.config.feature_set, self.pitch_model.config.feature_set) else None
+        sets = {self.duration_model.config.feature_set, self.pitch_model.config.feature_set}
+        sylls = syllables(utterance) if sets != {"phoneme"} else None
         for start, end in _windows(utterance.phonemes, ANALYSIS_WINDOW_PHONEMES):
             window = phoneme_features(utterance, start, end)  # (n, D)
             duration_rows, pitch_rows = self._prosody_rows(utterance, window, start, end, sylls)
