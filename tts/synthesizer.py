@@ -306,10 +306,10 @@ class Synthesizer:
         """Yield float32 chunks of at most ``chunk_seconds`` while the WaveNet makes them.
 
         Everything is checked when this is called, before any audio: the controls, the speaker
-        and the whole text (``parse``; ``text`` may also be what ``parse`` returned). The chunks, joined, are exactly ``synthesize``'s audio:
-        utterance ``i`` (a sentence, or a phrase of a long one) is sampled with seed
-        ``seed + i``, whatever else is generated at the same time, and pauses are chunks of
-        zeros. A few utterances are planned ahead and generated at once on every core
+        and the whole text (``parse``; ``text`` may also be what ``parse`` returned). The
+        chunks, joined, are exactly ``synthesize``'s audio: utterance ``i`` (a sentence, or a
+        phrase of a long one) is sampled with seed ``seed + i``, whatever else is generated at
+        the same time, and pauses are chunks of zeros. A few utterances are planned ahead and generated at once on every core
         (``StreamingGenerator``, shared with concurrent calls), so memory stays bounded for any
         length of text. ``progress`` is called with 1 per phrase done. Closing the iterator
         stops the generation.
