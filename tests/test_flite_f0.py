@@ -284,3 +284,20 @@ def test_a_window_lays_out_flites_frames_only_as_far_as_its_phrase() -> None:
     later = flite_f0_features(utt, 5, len(utt.phonemes), sylls)
     assert sylls.memo["flite_f0"][1] is contours  # made once for all the windows
     np.testing.assert_array_equal(np.concatenate([first_rows, later]), flite_f0_features(utt))
+
+
+def test_each_state_holds_the_frames_flites_float32_rule_gives_it() -> None:
+    """A frame n belongs to the first state whose float32 end is at least n * advance; the
+    layout counts a state's frames from a jump, which must land where stepping would."""
+    from frontend.flite_f0 import _contour
+
+    utt = text_to_utterance("Could you tell me, please, whether the shop opens at nine?")
+    advance = np.float32(FRAME_SECONDS)
+    for voice in CLUSTERGEN_VOICES:
+        layout = _contour(Segments(utt), voice).layout
+        frames = layout.num_frames
+        assert len(layout.frame_states) == frames
+        for n in range(frames):
+            s = layout.frame_states[n]
+            assert np.float32(n) * advance <= layout.ends[s], (voice, n)
+            assert s == 0 or np.float32(n) * advance > layout.ends[s - 1], (voice, n)
