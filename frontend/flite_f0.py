@@ -102,7 +102,6 @@ class _Layout:
         self.ends = np.zeros(count, np.float32)  # (S,) seconds, of the states laid out
         self.first = np.full(count, -1, np.int64)  # (S,) first frame of each state
         self.last = np.full(count, -1, np.int64)  # (S,) last frame, inclusive
-        self.frames_after = np.zeros(count, np.int64)  # (S,) frames laid out up to each state
         self.frame_states: list[int] = []  # (F,) the state of each frame laid out
         self.laid_out = 0  # states
         phones = len(segments.names)
@@ -117,7 +116,7 @@ class _Layout:
         advance = np.float32(FRAME_SECONDS)
         s = self.laid_out
         end = self.ends[s - 1] if s else np.float32(0.0)
-        frames = int(self.frames_after[s - 1]) if s else 0
+        frames = len(self.frame_states)
         for s in range(s, min(upto + 1, len(self.states))):
             seconds = state_seconds(self.segments, self.voice, self.states, s)
             end = np.float32(end + np.float32(seconds))
@@ -131,7 +130,6 @@ class _Layout:
                     frames += 1
                 self.last[s] = frames - 1
                 self.frame_states.extend([s] * (frames - self.first[s]))
-            self.frames_after[s] = frames
             self.laid_out = s + 1
 
     def end(self, s: int) -> np.float32:
@@ -149,7 +147,7 @@ class _Layout:
     @property
     def num_frames(self) -> int:
         self._lay_out(len(self.states) - 1)
-        return int(self.frames_after[-1]) if len(self.states) else 0
+        return len(self.frame_states)
 
     def frame_of(self, s: int, which: str) -> int:
         """``first`` or ``last`` frame of state ``s``; flite's answer for none is 0."""
@@ -170,9 +168,10 @@ class _Layout:
 class _FrameFeatures:
     """The value of every feature an F0 tree asks of a frame, as flite computes it."""
 
-    def __init__(self, segments: Segments, layout: _Layout) -> None:
+    def __init__(self, segments: Segments, layout: _Layout, voice: str) -> None:
         self.segments = segments
         self.layout = layout
+        self.features, self.parsed = _frame_tree_features(voice)
         self.phrase_spans: dict[int, tuple[float, float, int]] = {}
 
     def phrase_span(self, phrase: int) -> tuple[float, float, int]:
@@ -188,11 +187,11 @@ class _FrameFeatures:
                 context.phrase_rank[phrase])
         return self.phrase_spans[phrase]
 
-    def value_at(self, frame: int, features: tuple[str, ...],
-                 parsed: list[tuple[str, str]]) -> Callable[[int], object]:
-        """The value of a tree's feature (by its index in ``features``, parsed by
-        ``_frame_feature``) for ``frame``."""
+    def value_at(self, frame: int) -> Callable[[int], object]:
+        """The value of a tree's feature, by its index in the voice's feature list, for
+        ``frame``."""
         layout = self.layout
+        features, parsed = self.features, self.parsed
         s = layout.state_at(frame)
         i = layout.states[s][0]
         segments, cache = self.segments, self.segments.cache
@@ -262,6 +261,13 @@ def _frame_feature(name: str) -> tuple[str, str]:
     return "frame", name
 
 
+@functools.lru_cache(maxsize=None)
+def _frame_tree_features(voice: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """The feature list all the voice's F0 trees share, and each feature parsed."""
+    features = next(iter(_trees()[voice].values()))[0]
+    return features, [_frame_feature(name) for name in features]
+
+
 def _duration(layout: _Layout, s: int, previous: int | None) -> float:
     end = layout.end(s)
     return float(end - layout.end(previous)) if previous is not None else float(end)
@@ -289,11 +295,9 @@ class _Contour:
 
     def __init__(self, segments: Segments, voice: str) -> None:
         self.layout = _Layout(segments, voice)
-        self.frames = _FrameFeatures(segments, self.layout)
+        self.frames = _FrameFeatures(segments, self.layout, voice)
         self.trees = _trees()[voice]
         self.default_tree = next(iter(self.trees.values()))
-        self.features = self.default_tree[0]  # the voice's trees share one feature list
-        self.parsed = [_frame_feature(name) for name in self.features]
         self.raw_cache: dict[int, float] = {}
         self.sylls = segments.sylls
         self.splines: dict[int, tuple | None] = {}
@@ -302,7 +306,7 @@ class _Contour:
         if frame not in self.raw_cache:
             state = self.layout.states[self.layout.state_at(frame)][1]
             tree = self.trees.get(state, self.default_tree)
-            hz = float(cart_walk(tree, self.frames.value_at(frame, self.features, self.parsed)))
+            hz = float(cart_walk(tree, self.frames.value_at(frame)))
             self.raw_cache[frame] = hz if hz >= UNVOICED_BELOW_HZ else 0.0
         return self.raw_cache[frame]
 

@@ -195,13 +195,17 @@ class Synthesizer:
         ``sylls``: the utterance's ``syllables`` when the caller has them."""
         rows = {"phoneme": phone_feats}
         sets = (self.duration_model.config.feature_set, self.pitch_model.config.feature_set)
-        if sylls is None and set(sets) != {"phoneme"}:  # found once for both models
-            sylls = syllables(utterance)
+        sylls = self._syllables(utterance) if sylls is None else sylls  # once for both models
         for feature_set in sets:
             if feature_set not in rows:
                 rows[feature_set] = prosody_phone_features(
                     utterance, feature_set, start, end, phone_feats=phone_feats, sylls=sylls)
         return rows[sets[0]], rows[sets[1]]
+
+    def _syllables(self, utterance: Utterance) -> list[Syllable] | None:
+        """The utterance's ``syllables`` if either prosody model reads more than phonemes."""
+        sets = {self.duration_model.config.feature_set, self.pitch_model.config.feature_set}
+        return syllables(utterance) if sets != {"phoneme"} else None
 
     def phoneme_prosody(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
                         pitch: float = 0.0, pitch_range: float = 1.0
@@ -220,8 +224,7 @@ class Synthesizer:
                          pitch: float, pitch_range: float) -> tuple[np.ndarray, np.ndarray]:
         durations, f0_means = [], []
         # Accents depend on whole phrases: the syllables are found once, for every window.
-        sets = {self.duration_model.config.feature_set, self.pitch_model.config.feature_set}
-        sylls = syllables(utterance) if sets != {"phoneme"} else None
+        sylls = self._syllables(utterance)
         for start, end in _windows(utterance.phonemes, ANALYSIS_WINDOW_PHONEMES):
             window = phoneme_features(utterance, start, end)  # (n, D)
             duration_rows, pitch_rows = self._prosody_rows(utterance, window, start, end, sylls)
@@ -309,10 +312,10 @@ class Synthesizer:
         and the whole text (``parse``; ``text`` may also be what ``parse`` returned). The
         chunks, joined, are exactly ``synthesize``'s audio: utterance ``i`` (a sentence, or a
         phrase of a long one) is sampled with seed ``seed + i``, whatever else is generated at
-        the same time, and pauses are chunks of zeros. A few utterances are planned ahead and generated at once on every core
-        (``StreamingGenerator``, shared with concurrent calls), so memory stays bounded for any
-        length of text. ``progress`` is called with 1 per phrase done. Closing the iterator
-        stops the generation.
+        the same time, and pauses are chunks of zeros. A few utterances are planned ahead and
+        generated at once on every core (``StreamingGenerator``, shared with concurrent calls),
+        so memory stays bounded for any length of text. ``progress`` is called with 1 per
+        phrase done. Closing the iterator stops the generation.
         """
         check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range,
                        temperature=temperature, chunk_seconds=chunk_seconds)
