@@ -62,7 +62,7 @@ from tts.evaluation import (
     transcript_words,
     word_errors,
 )
-from tts.synthesizer import SynthesisError, Synthesizer
+from tts.synthesizer import SynthesisError, Synthesizer, check_controls
 from tts.voice import Speaker, VoiceError
 from tts_common.corpus import PreparedCorpus, read_corpus
 
@@ -99,6 +99,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="also synthesize every held-out sentence from its teacher's own "
                              "timing and F0 (tells prosody errors from vocoder errors)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed of the WaveNet")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="speaking rate of the voice's own prosody (default 1.0; the "
+                             "teacher-prosody and copy columns keep their recorded timing)")
     parser.add_argument("--draws", type=int, default=1,
                         help="synthesize every held-out sentence this many times, each with its "
                              "own seed, and pool the words (default 1; one draw of 20 sentences "
@@ -240,6 +243,7 @@ class Job:
     speaker: Speaker
     text: str
     seed: int
+    speed: float = 1.0  # "synth" only: the others keep their recorded timing
     teacher: list[str] | None = None  # flite options, held-out sentences ("synth", "prosody")
     entry: dict[str, Any] | None = None  # manifest entry, copy synthesis only
 
@@ -247,7 +251,8 @@ class Job:
 def run_job(synth: Synthesizer, corpus: PreparedCorpus | None, job: Job) -> np.ndarray:
     """The voice's audio for a job (runs in a worker thread)."""
     if job.kind == "synth":
-        return synth.synthesize(job.text, speaker=job.speaker.id, seed=job.seed)
+        return synth.synthesize(job.text, speaker=job.speaker.id, seed=job.seed,
+                                speed=job.speed)
     if job.kind == "prosody":
         assert job.teacher is not None
         conditioning = teacher_prosody_conditioning(synth, job.text, job.teacher)
@@ -355,6 +360,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from tqdm import tqdm
 
+    check_controls(speed=args.speed)  # before any voice is loaded
     torch.set_num_threads(1)  # parallelism comes from synthesizing several sentences at once
     synth = Synthesizer.from_pretrained(args.voice, threads=args.threads)
     speakers = select_speakers(synth, args.speakers)
@@ -375,7 +381,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # Draw d of sentence k samples with seed + d * len(sentences) + k: one --draws 1 run
         # is the run of before, and no two draws share a seed.
         jobs += [Job("synth", speaker, text, args.seed + d * len(sentences) + k,
-                     teacher=teachers[speaker.id])
+                     speed=args.speed, teacher=teachers[speaker.id])
                  for d in range(args.draws) for k, text in enumerate(sentences)]
         if args.teacher_prosody and teachers[speaker.id] is not None:
             jobs += [Job("prosody", speaker, text, args.seed + k, teacher=teachers[speaker.id])
@@ -410,6 +416,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                            [r for r in records if r["speaker"] == s.id]) for s in speakers]
     overall = summarize("all", "", records)
     return {"voice": str(synth.voice.directory), "seed": args.seed, "draws": args.draws,
+            "speed": args.speed,
             "sentence_set": args.sentence_set, "sentences": sentences,
             "speakers": summaries, "overall": overall, "results": records}
 
@@ -430,7 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(f"voice: {results['voice']}  seed: {results['seed']}  "
           f"held-out sentences per speaker: {len(results['sentences'])} "
-          f"({results['sentence_set']}), {results['draws']} draw(s) each")
+          f"({results['sentence_set']}), {results['draws']} draw(s) each, "
+          f"speed {results['speed']:g}")
     print(format_table(results["speakers"] + [results["overall"]]))
     worst = max((s["wer"] for s in results["speakers"] if s["wer"] is not None), default=math.nan)
     print(f"worst_wer {worst:.1f}")

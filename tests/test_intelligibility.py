@@ -253,6 +253,22 @@ def test_draws_speak_every_sentence_again_with_seeds_of_their_own(tiny_voice, tm
     assert results["speakers"][0]["sentences"] == 4
 
 
+def test_speed_changes_the_voices_timing_and_is_recorded(tiny_voice, tmp_path, capsys):
+    seconds = {}
+    for speed in ("1", "2"):
+        results_path = tmp_path / f"speed{speed}.json"
+        code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "1", "--speakers",
+                               "p225", "--speed", speed, "--threads", "1",
+                               "--json", str(results_path)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert out.splitlines()[0].endswith(f"speed {speed}")
+        results = json.loads(results_path.read_text())
+        assert results["speed"] == float(speed)
+        seconds[speed] = results["results"][0]["seconds"]
+    assert seconds["2"] < 0.75 * seconds["1"]
+
+
 def run_benchmark(args: list[str], capsys) -> tuple[int, str]:
     try:
         code = benchmark_main(args)
@@ -267,6 +283,8 @@ def test_bad_input_is_one_error_line(tiny_voice, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     code, err = run_benchmark(["--voice", str(tmp_path / "nope")], capsys)
     assert code == 2 and "not found" in err and len(err.strip().splitlines()) == 1
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--speed", "0"], capsys)
+    assert code == 2 and "speed must be between" in err and len(err.strip().splitlines()) == 1
 
 
 def test_missing_flite_is_one_error_line(tiny_voice, capsys, monkeypatch):
