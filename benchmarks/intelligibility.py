@@ -20,6 +20,9 @@ Per speaker the table gives:
                  with --teacher-prosody: the voice's WaveNet driven by the teacher's own
                  timing (flite's phone times) and F0 (extracted from its rendering) of the same
                  held-out sentence: what the voice would score with perfect prosody models.
+    teacher-timing WER
+                 with --teacher-timing: the teacher's timing as above, and the voice's own F0
+                 model's pitch over it: tells the duration model's share from the F0 model's.
 
 The metrics live in ``tts.evaluation``. The last line is ``worst_wer X``: the worst speaker's
 WER of synthesized speech, in %.
@@ -98,6 +101,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--teacher-prosody", action="store_true",
                         help="also synthesize every held-out sentence from its teacher's own "
                              "timing and F0 (tells prosody errors from vocoder errors)")
+    parser.add_argument("--teacher-timing", action="store_true",
+                        help="also synthesize every held-out sentence with its teacher's own "
+                             "timing and the voice's F0 model's pitch over it (tells duration "
+                             "errors from F0 errors)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed of the WaveNet")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="speaking rate of the voice's own prosody (default 1.0; the "
@@ -215,6 +222,16 @@ def copy_entries(corpus: PreparedCorpus, speaker: str, count: int) -> list[dict[
     return entries[:count]
 
 
+def teacher_timing(synth: Synthesizer, text: str, teacher: list[str]
+                   ) -> tuple[np.ndarray, Any, np.ndarray]:
+    """The teacher's rendering of ``text``, the Utterance with its pauses, and its frames per
+    phoneme at the voice's hop."""
+    timed = render_timed(text, teacher, synth.voice.hop_length)
+    if isinstance(timed, str):
+        raise BenchmarkError(f"cannot time {text!r} by its teacher {' '.join(teacher)}: {timed}")
+    return timed
+
+
 def teacher_prosody_conditioning(synth: Synthesizer, text: str,
                                  teacher: list[str]) -> np.ndarray:
     """The voice's conditioning of ``text`` with the durations and F0 of its teacher's rendering
@@ -223,10 +240,7 @@ def teacher_prosody_conditioning(synth: Synthesizer, text: str,
     from frontend.features import frame_features, phoneme_features
     from recipes.vctk.prepare import corpus_f0
 
-    timed = render_timed(text, teacher, synth.voice.hop_length)
-    if isinstance(timed, str):
-        raise BenchmarkError(f"cannot time {text!r} by its teacher {' '.join(teacher)}: {timed}")
-    audio, utt, durations = timed
+    audio, utt, durations = teacher_timing(synth, text, teacher)
     f0 = corpus_f0(audio, Recognizer.sample_rate, synth.voice.hop_length)  # (T, 2)
     frame_feats = frame_features(phoneme_features(utt), durations)  # (T, D + 4)
     return wavenet_conditioning(frame_feats, f0[:, 0], f0[:, 1],
@@ -237,14 +251,14 @@ def teacher_prosody_conditioning(synth: Synthesizer, text: str,
 @dataclass
 class Job:
     """One measurement: a held-out sentence ("synth"), the same with the teacher's prosody
-    ("prosody") or a test-split utterance ("copy")."""
+    ("prosody") or timing alone ("timing"), or a test-split utterance ("copy")."""
 
     kind: str
     speaker: Speaker
     text: str
     seed: int
     speed: float = 1.0  # "synth" only: the others keep their recorded timing
-    teacher: list[str] | None = None  # flite options, held-out sentences ("synth", "prosody")
+    teacher: list[str] | None = None  # flite options, held-out sentences (all but "copy")
     entry: dict[str, Any] | None = None  # manifest entry, copy synthesis only
 
 
@@ -257,6 +271,12 @@ def run_job(synth: Synthesizer, corpus: PreparedCorpus | None, job: Job) -> np.n
         assert job.teacher is not None
         conditioning = teacher_prosody_conditioning(synth, job.text, job.teacher)
         return synth.vocode_conditioning([conditioning], [job.speaker.index],
+                                         seeds=[job.seed])[0]
+    if job.kind == "timing":
+        assert job.teacher is not None
+        utterance, durations = teacher_timing(synth, job.text, job.teacher)[1:]
+        plan = synth.plan(utterance, job.speaker.index, durations=durations)
+        return synth.vocode_conditioning([plan.conditioning], [job.speaker.index],
                                          seeds=[job.seed])[0]
     assert corpus is not None and job.entry is not None
     conditioning = copy_conditioning(synth, corpus, job.entry)
@@ -278,7 +298,7 @@ def measure(job: Job, audio: np.ndarray, recognizer: Recognizer,
                               "seed": job.seed, "seconds": len(audio) / Recognizer.sample_rate,
                               "reference": " ".join(reference_words),
                               "voice": transcription(recognizer, audio, reference_words)}
-    if job.kind in ("synth", "prosody"):
+    if job.kind != "copy":
         if job.teacher is None:
             return record
         reference_audio = render(job.text, job.teacher)
@@ -322,6 +342,7 @@ def summarize(speaker: str, source: str, records: list[dict[str, Any]]) -> dict[
     held_out = [r for r in records if r["kind"] == "synth"]
     copy = [r for r in records if r["kind"] == "copy"]
     prosody = [r for r in records if r["kind"] == "prosody"]
+    timing = [r for r in records if r["kind"] == "timing"]
     return {
         "speaker": speaker, "source": source, "sentences": len(held_out),
         "wer": _wer(held_out, "voice"), "teacher_wer": _wer(held_out, "teacher"),
@@ -329,6 +350,7 @@ def summarize(speaker: str, source: str, records: list[dict[str, Any]]) -> dict[
         "f0_rmse_cents": _finite(pooled_f0_rmse(_comparisons(held_out))),
         "prosody_wer": _wer(prosody, "voice"),
         "prosody_mcd_db": _finite(mean_mcd(_comparisons(prosody))),
+        "timing_wer": _wer(timing, "voice"),
         "copy_utterances": len(copy), "copy_wer": _wer(copy, "voice"),
         "recording_wer": _wer(copy, "recording"),
         "copy_mcd_db": _finite(mean_mcd(_comparisons(copy))),
@@ -341,6 +363,7 @@ COLUMNS = (("speaker", "speaker", "{}"), ("source", "source voice", "{}"),
            ("mcd_db", "MCD dB", "{:.2f}"), ("f0_rmse_cents", "F0 RMSE cents", "{:.0f}"),
            ("prosody_wer", "teacher-prosody WER %", "{:.1f}"),
            ("prosody_mcd_db", "teacher-prosody MCD dB", "{:.2f}"),
+           ("timing_wer", "teacher-timing WER %", "{:.1f}"),
            ("copy_wer", "copy WER %", "{:.1f}"), ("recording_wer", "recording WER %", "{:.1f}"),
            ("copy_mcd_db", "copy MCD dB", "{:.2f}"))
 
@@ -380,12 +403,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for speaker in speakers:
         # Draw d of sentence k samples with seed + d * len(sentences) + k: one --draws 1 run
         # is the run of before, and no two draws share a seed.
-        jobs += [Job("synth", speaker, text, args.seed + d * len(sentences) + k,
-                     speed=args.speed, teacher=teachers[speaker.id])
-                 for d in range(args.draws) for k, text in enumerate(sentences)]
-        if args.teacher_prosody and teachers[speaker.id] is not None:
-            jobs += [Job("prosody", speaker, text, args.seed + k, teacher=teachers[speaker.id])
-                     for k, text in enumerate(sentences)]
+        kinds = ["synth"]
+        if teachers[speaker.id] is not None:
+            kinds += ["prosody"] * args.teacher_prosody + ["timing"] * args.teacher_timing
+        # Every kind speaks every draw with the same seeds, so they differ in the prosody alone.
+        jobs += [Job(kind, speaker, text, args.seed + d * len(sentences) + k,
+                     speed=args.speed if kind == "synth" else 1.0, teacher=teachers[speaker.id])
+                 for kind in kinds for d in range(args.draws) for k, text in enumerate(sentences)]
         if corpus is not None and args.copy_utterances:
             entries = copy_entries(corpus, speaker.id, args.copy_utterances)
             if not entries:

@@ -187,7 +187,8 @@ def test_benchmark_prints_a_row_per_speaker_and_the_worst_wer(tiny_voice, tiny_p
     results_path = tmp_path / "results.json"
     code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "2", "--speakers", "p225",
                            "--prep", str(tiny_prepared), "--copy-utterances", "1",
-                           "--teacher-prosody", "--threads", "1", "--json", str(results_path)])
+                           "--teacher-prosody", "--teacher-timing", "--threads", "1",
+                           "--json", str(results_path)])
     out, err = capsys.readouterr()
     assert code == 0, err
     lines = out.strip().splitlines()
@@ -203,22 +204,27 @@ def test_benchmark_prints_a_row_per_speaker_and_the_worst_wer(tiny_voice, tiny_p
     assert summary["speaker"] == "p225" and summary["sentences"] == 2
     assert summary["copy_utterances"] == 1
     for key in ("wer", "teacher_wer", "mcd_db", "copy_wer", "recording_wer", "copy_mcd_db",
-                "prosody_wer", "prosody_mcd_db"):
+                "prosody_wer", "prosody_mcd_db", "timing_wer"):
         assert math.isfinite(summary[key]), key
     assert float(worst[1]) == pytest.approx(summary["wer"], abs=0.05)
     # The tiny voice speaks noise: its WER is high; flite, the teacher, is understood.
     assert summary["teacher_wer"] < 50.0 < summary["wer"]
     assert summary["f0_rmse_cents"] is None or math.isfinite(summary["f0_rmse_cents"])
     kinds = [r["kind"] for r in results["results"]]
-    assert kinds == ["synth", "synth", "prosody", "prosody", "copy"]
+    assert kinds == ["synth", "synth", "prosody", "prosody", "timing", "timing", "copy"]
     assert results["sentences"] == heldout_sentences(2, sentence_set="everyday")
-    assert results["results"][4]["utt_id"].startswith("p225_")
+    assert results["results"][6]["utt_id"].startswith("p225_")
     # teacher prosody: the teacher's timing gives exactly the teacher rendering's length
     synth_record, prosody_record = results["results"][0], results["results"][2]
     assert prosody_record["text"] == synth_record["text"] and "teacher" not in prosody_record
     source = Synthesizer.from_pretrained(tiny_voice).speaker_info[0].source
     teacher_audio = render(synth_record["text"], flite.parse_flite_args(source))
     assert prosody_record["seconds"] == pytest.approx(len(teacher_audio) / 16000, abs=0.005)
+    # teacher timing: the same length, the same seed, and other audio (the voice's own F0)
+    timing_record = results["results"][4]
+    assert (timing_record["text"], timing_record["seed"]) == (prosody_record["text"],
+                                                               prosody_record["seed"])
+    assert timing_record["seconds"] == prosody_record["seconds"]
 
 
 def test_benchmark_speaks_the_template_sentences_when_asked(tiny_voice, tmp_path, capsys):

@@ -107,6 +107,27 @@ def test_speed_and_pitch_controls_change_the_plan(synth):
     assert ratio == pytest.approx(2.0, rel=0.02)
 
 
+def test_given_durations_replace_the_duration_models_and_the_pitch_follows(synth):
+    utterance = next(synth.phonemize("A fairly long sentence to time."))
+    normal = synth.plan(utterance, 0)
+    slow = normal.durations * 2
+    given = synth.plan(utterance, 0, durations=slow)
+    np.testing.assert_array_equal(given.durations, slow)
+    assert given.num_frames == 2 * normal.num_frames
+    assert given.f0_hz.shape == given.voiced.shape == (given.num_frames,)
+    assert given.conditioning.shape == (given.num_frames, normal.conditioning.shape[1])
+    same = synth.plan(utterance, 0, durations=normal.durations)
+    np.testing.assert_array_equal(same.conditioning, normal.conditioning)
+    for bad, problem in ((normal.durations[:-1], "give one frame count per phoneme"),
+                         (normal.durations * 0.5, "whole frame counts"),
+                         (-normal.durations, "whole frame counts"),
+                         (normal.durations * 0, "not all 0")):
+        with pytest.raises(SynthesisError, match=problem):
+            synth.plan(utterance, 0, durations=bad)
+    with pytest.raises(SynthesisError, match="leave speed at 1"):
+        synth.plan(utterance, 0, durations=normal.durations, speed=1.5)
+
+
 def test_vctk_alias_and_unknown_speaker(synth):
     assert synth.speaker_index("VCTK_p226") == synth.speaker_index("p226")
     with pytest.raises(SynthesisError, match="p225, p226"):

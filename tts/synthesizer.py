@@ -170,14 +170,22 @@ class Synthesizer:
 
     # -- layer 2: utterances → prosody and conditioning --------------------------------------
     def plan(self, utterance: Utterance, speaker_index: int, *, speed: float = 1.0,
-             pitch: float = 0.0, pitch_range: float = 1.0) -> SentencePlan:
-        """Predict durations and F0 for one sentence and build the WaveNet's conditioning."""
+             pitch: float = 0.0, pitch_range: float = 1.0,
+             durations: np.ndarray | None = None) -> SentencePlan:
+        """Predict durations and F0 for one sentence and build the WaveNet's conditioning.
+
+        ``durations``: frames per phoneme to use instead of the duration model's (a reference
+        rendering's timing, say); the F0 model then predicts pitch over them, and ``speed``
+        must be 1."""
         check_controls(speed=speed, pitch=pitch, pitch_range=pitch_range)
+        if durations is not None:
+            durations = _given_durations(durations, len(utterance.phonemes), speed)
         with single_threaded_blas():
             phone_feats = phoneme_features(utterance)  # (N, D)
             duration_rows, pitch_rows = self._prosody_rows(utterance, phone_feats)
-            durations = predict_durations(self.duration_model, duration_rows, speaker_index,
-                                          speed=speed)  # (N,)
+            if durations is None:
+                durations = predict_durations(self.duration_model, duration_rows, speaker_index,
+                                              speed=speed)  # (N,)
             frame_feats = frame_features(phone_feats, durations)  # (T, D + 4)
             pitch_feats = (frame_feats if pitch_rows is phone_feats
                            else frame_features(pitch_rows, durations))  # (T, D' + 4)
@@ -437,6 +445,20 @@ def _check_range(name: str, value: float | None, limits: tuple[float, float], un
     low, high = limits
     if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
         raise SynthesisError(f"{name} must be between {low:g} and {high:g}{unit}, got {value!r}")
+
+
+def _given_durations(durations: np.ndarray, phonemes: int, speed: float) -> np.ndarray:
+    """``plan``'s own durations as (N,) int64 frames, or SynthesisError naming the problem."""
+    frames = np.asarray(durations)
+    if frames.shape != (phonemes,):
+        raise SynthesisError(f"durations has shape {frames.shape} but the utterance has "
+                             f"{phonemes} phonemes: give one frame count per phoneme")
+    if frames.dtype.kind not in "iu" or (frames < 0).any() or not frames.any():
+        raise SynthesisError("durations must be whole frame counts >= 0, not all 0")
+    if speed != 1.0:
+        raise SynthesisError(f"speed {speed:g} applies to predicted durations: with given "
+                             "durations leave speed at 1")
+    return frames.astype(np.int64)
 
 
 def check_controls(*, speed: float | None = None, pitch: float | None = None,
