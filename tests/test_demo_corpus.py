@@ -16,7 +16,8 @@ import soxr
 from frontend.g2p import FUNCTION_WORDS
 from frontend.lexicon import cmudict
 from frontend.phonemes import ARPABET, VOWELS, split_stress
-from recipes.demo.flite import FliteError, parse_flite_args, render, render_with_phone_times
+from recipes.demo.flite import (FliteError, at_tempo, parse_flite_args, render,
+                                render_with_phone_times)
 from recipes.demo.make_corpus import (
     DEFAULT_SENTENCES_PER_SPEAKER,
     DEFAULT_SPEAKERS,
@@ -195,7 +196,8 @@ def test_varied_sentences_have_other_rhythms_than_the_templates(varied):
 
 def test_varied_words_are_all_in_cmudict():
     lexicon = cmudict()
-    missing = sorted(w for w in varied_vocabulary() if sentence_lists._pronounce(w, lexicon) is None)
+    missing = sorted(w for w in varied_vocabulary()
+                     if sentence_lists._pronounce(w, lexicon) is None)
     assert not missing
     counts, _, _, unknown = phoneme_stats(varied_sentences(500))
     assert not unknown and all(counts[phone] > 0 for phone in ARPABET)
@@ -365,6 +367,20 @@ def test_flite_settings_change_pitch_and_rate():
     high = render(text, "-voice slt --setf int_f0_target_mean=240 --setf duration_stretch=1.2")
     assert _median_f0(high, 16000) > 1.4 * _median_f0(low, 16000)
     assert len(high) > 1.15 * len(low)
+
+
+def test_a_speaker_at_another_tempo_keeps_its_voice_and_changes_its_rate():
+    text = "Seven boys measured the treasure near the harbor."
+    speaker = parse_flite_args("-voice slt --setf int_f0_target_mean=150 --setf "
+                               "duration_stretch=1.1")
+    faster = at_tempo(speaker, 1.25)
+    assert faster[:len(speaker)] == speaker and faster[-2:] == ["--setf", "duration_stretch=0.88"]
+    assert at_tempo(["-voice", "awb"], 0.5)[-1] == "duration_stretch=2"  # unset: 1
+    own, fast = render(text, speaker), render(text, faster)
+    assert len(fast) == pytest.approx(len(own) / 1.25, rel=0.05)
+    assert _median_f0(fast, 16000) == pytest.approx(_median_f0(own, 16000), rel=0.05)
+    with pytest.raises(FliteError, match="tempo must be a number > 0"):
+        at_tempo(speaker, 0.0)
 
 
 def test_bad_flite_options_are_refused():

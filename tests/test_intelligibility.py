@@ -268,11 +268,42 @@ def test_speed_changes_the_voices_timing_and_is_recorded(tiny_voice, tmp_path, c
                                "--json", str(results_path)])
         out, err = capsys.readouterr()
         assert code == 0, err
-        assert out.splitlines()[0].endswith(f"speed {speed}")
+        assert f"speed {speed}, teacher tempos 1" in out.splitlines()[0]
         results = json.loads(results_path.read_text())
         assert results["speed"] == float(speed)
         seconds[speed] = results["results"][0]["seconds"]
     assert seconds["2"] < 0.75 * seconds["1"]
+
+
+def test_teacher_tempos_pool_the_teachers_renderings_once_for_all_draws(tiny_voice, tmp_path,
+                                                                        capsys):
+    results_path = tmp_path / "results.json"
+    code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "2", "--speakers", "p225",
+                           "--draws", "2", "--teacher-tempos", "0.9,1,1.1", "--threads", "1",
+                           "--json", str(results_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.splitlines()[0].endswith("teacher tempos 0.9,1,1.1")
+    results = json.loads(results_path.read_text())
+    assert results["teacher_tempos"] == [0.9, 1.0, 1.1]
+    records = results["results"]
+    source = Synthesizer.from_pretrained(tiny_voice).speaker_info[0].source
+    teacher = flite.parse_flite_args(source)
+    recognizer = Recognizer()
+    for record in records[:2]:
+        words = transcript_words(record["text"])
+        heard = [recognizer.words(render(record["text"], flite.at_tempo(teacher, tempo)))
+                 for tempo in (0.9, 1.0, 1.1)]
+        assert record["teacher"]["words"] == 3 * len(words)
+        assert record["teacher"]["errors"] == sum(word_errors(words, h) for h in heard)
+        assert record["teacher"]["hypothesis"] == " | ".join(" ".join(h) for h in heard)
+    # the second draw of a sentence is judged against the same pooled teacher
+    assert records[2]["teacher"] == records[0]["teacher"]
+    pooled = sum(r["teacher"]["errors"] for r in records) / sum(
+        r["teacher"]["words"] for r in records)
+    assert results["speakers"][0]["teacher_wer"] == pytest.approx(100 * pooled)
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--teacher-tempos", "1,x"], capsys)
+    assert code == 2 and "give tempos between 0.5 and 2" in err
 
 
 def run_benchmark(args: list[str], capsys) -> tuple[int, str]:

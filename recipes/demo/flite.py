@@ -19,6 +19,7 @@ clustergen voices (slt, awb, rms). kal16 (diphone) writes audio ~0.1 s shorter t
 from __future__ import annotations
 
 import functools
+import math
 import re
 import shlex
 import shutil
@@ -92,6 +93,22 @@ def parse_flite_args(source: str | Sequence[str]) -> list[str]:
                 f"flite has no voice {voice!r}: choose one of {', '.join(available_voices())}"
             )
     return args
+
+
+def at_tempo(flite_args: Sequence[str], tempo: float) -> list[str]:
+    """The same speaker ``tempo`` times as fast (> 1 faster): its ``duration_stretch`` (1 when
+    unset) divided by ``tempo``, flite's last ``--setf`` of a name being the one it uses."""
+    if not (math.isfinite(tempo) and tempo > 0):
+        raise FliteError(f"a tempo must be a number > 0, got {tempo!r}")
+    args, stretch = list(flite_args), 1.0
+    for flag, setting in zip(args, args[1:]):
+        key, _, value = setting.partition("=")
+        if flag == "--setf" and key == "duration_stretch":
+            try:
+                stretch = float(value)
+            except ValueError:
+                raise FliteError(f"duration_stretch={value!r} is not a number") from None
+    return args + ["--setf", f"duration_stretch={stretch / tempo:.6g}"]
 
 
 def _run_flite(text: str, flite_args: Sequence[str], phone_times: bool) -> tuple[np.ndarray, str]:
