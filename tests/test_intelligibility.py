@@ -227,15 +227,20 @@ def test_benchmark_prints_a_row_per_speaker_and_the_worst_wer(tiny_voice, tiny_p
     assert timing_record["seconds"] == prosody_record["seconds"]
 
 
-def test_benchmark_speaks_the_template_sentences_when_asked(tiny_voice, tmp_path, capsys):
+def run_tiny(tiny_voice, tmp_path, capsys, *args: str) -> tuple[str, dict]:
+    """The benchmark on the tiny voice's p225, one thread: its header line and its JSON."""
     results_path = tmp_path / "results.json"
-    code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "1", "--speakers", "p225",
-                           "--sentence-set", "templates", "--threads", "1",
-                           "--json", str(results_path)])
+    code = benchmark_main(["--voice", str(tiny_voice), "--speakers", "p225", "--threads", "1",
+                           *args, "--json", str(results_path)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "(templates)" in out.splitlines()[0]
-    results = json.loads(results_path.read_text())
+    return out.splitlines()[0], json.loads(results_path.read_text())
+
+
+def test_benchmark_speaks_the_template_sentences_when_asked(tiny_voice, tmp_path, capsys):
+    header, results = run_tiny(tiny_voice, tmp_path, capsys, "--sentences", "1",
+                               "--sentence-set", "templates")
+    assert "(templates)" in header
     assert results["sentence_set"] == "templates"
     assert results["sentences"] == heldout_sentences(1, sentence_set="templates")
     assert results["results"][0]["text"] == results["sentences"][0]
@@ -244,14 +249,9 @@ def test_benchmark_speaks_the_template_sentences_when_asked(tiny_voice, tmp_path
 
 def test_draws_speak_every_sentence_again_with_seeds_of_their_own(tiny_voice, tmp_path,
                                                                    capsys):
-    results_path = tmp_path / "results.json"
-    code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "2", "--speakers", "p225",
-                           "--draws", "2", "--seed", "5", "--threads", "1",
-                           "--json", str(results_path)])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert "2 draw(s) each" in out.splitlines()[0]
-    results = json.loads(results_path.read_text())
+    header, results = run_tiny(tiny_voice, tmp_path, capsys, "--sentences", "2", "--draws", "2",
+                               "--seed", "5")
+    assert "2 draw(s) each" in header
     records = [r for r in results["results"] if r["kind"] == "synth"]
     assert [(r["text"], r["seed"]) for r in records] == [
         (results["sentences"][0], 5), (results["sentences"][1], 6),
@@ -262,14 +262,9 @@ def test_draws_speak_every_sentence_again_with_seeds_of_their_own(tiny_voice, tm
 def test_speed_changes_the_voices_timing_and_is_recorded(tiny_voice, tmp_path, capsys):
     seconds = {}
     for speed in ("1", "2"):
-        results_path = tmp_path / f"speed{speed}.json"
-        code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "1", "--speakers",
-                               "p225", "--speed", speed, "--threads", "1",
-                               "--json", str(results_path)])
-        out, err = capsys.readouterr()
-        assert code == 0, err
-        assert f"speed {speed}, teacher tempos 1" in out.splitlines()[0]
-        results = json.loads(results_path.read_text())
+        header, results = run_tiny(tiny_voice, tmp_path, capsys, "--sentences", "1",
+                                   "--speed", speed)
+        assert f"speed {speed}, teacher tempos 1" in header
         assert results["speed"] == float(speed)
         seconds[speed] = results["results"][0]["seconds"]
     assert seconds["2"] < 0.75 * seconds["1"]
@@ -277,14 +272,9 @@ def test_speed_changes_the_voices_timing_and_is_recorded(tiny_voice, tmp_path, c
 
 def test_teacher_tempos_pool_the_teachers_renderings_once_for_all_draws(tiny_voice, tmp_path,
                                                                         capsys):
-    results_path = tmp_path / "results.json"
-    code = benchmark_main(["--voice", str(tiny_voice), "--sentences", "2", "--speakers", "p225",
-                           "--draws", "2", "--teacher-tempos", "0.9,1,1.1", "--threads", "1",
-                           "--json", str(results_path)])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert out.splitlines()[0].endswith("teacher tempos 0.9,1,1.1")
-    results = json.loads(results_path.read_text())
+    header, results = run_tiny(tiny_voice, tmp_path, capsys, "--sentences", "2", "--draws", "2",
+                               "--teacher-tempos", "0.9,1,1.1")
+    assert header.endswith("teacher tempos 0.9,1,1.1")
     assert results["teacher_tempos"] == [0.9, 1.0, 1.1]
     records = results["results"]
     source = Synthesizer.from_pretrained(tiny_voice).speaker_info[0].source
