@@ -311,7 +311,8 @@ def transcription(recognizer: Recognizer, audio: np.ndarray,
 
 class TeacherJudge:
     """The teachers' transcriptions, pooled over ``tempos``, each sentence's once for all draws
-    (used from the measuring thread only)."""
+    (used from the measuring thread only). With one tempo a transcription as the voice's; with
+    several, the pooled errors and words and each tempo's own under ``renderings``."""
 
     def __init__(self, recognizer: Recognizer, tempos: Sequence[float]):
         self.recognizer, self.tempos = recognizer, tuple(tempos)
@@ -322,13 +323,18 @@ class TeacherJudge:
         key = (text, tuple(teacher))
         if key not in self._pooled:
             reference = transcript_words(text)
-            heard = []
+            renderings = []
             for tempo in self.tempos:
                 audio = own_audio if tempo == 1.0 else render(text, at_tempo(teacher, tempo))
-                heard.append(transcription(self.recognizer, audio, reference))
-            self._pooled[key] = {"hypothesis": " | ".join(h["hypothesis"] for h in heard),
-                                 "errors": sum(h["errors"] for h in heard),
-                                 "words": sum(h["words"] for h in heard), "tempos": self.tempos}
+                renderings.append({"tempo": tempo,
+                                   **transcription(self.recognizer, audio, reference)})
+            pooled: dict[str, Any] = {"errors": sum(r["errors"] for r in renderings),
+                                      "words": sum(r["words"] for r in renderings)}
+            if len(renderings) == 1:
+                pooled["hypothesis"] = renderings[0]["hypothesis"]
+            else:
+                pooled["renderings"] = renderings
+            self._pooled[key] = pooled
         return self._pooled[key]
 
 

@@ -31,13 +31,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def _cpu_seconds() -> float:
     """User + system time of this process and of its finished worker processes."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=REPO_ROOT / "data" / "bench" / "prepare_speed",
+    parser.add_argument("--corpus", type=Path,
+                        default=REPO_ROOT / "data" / "bench" / "prepare_speed",
                         help="where the demo corpus is rendered or reused")
     parser.add_argument("--speakers", type=int, default=2)
     parser.add_argument("--sentences", type=int, default=10, help="sentences per speaker")

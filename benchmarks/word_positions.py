@@ -1,11 +1,12 @@
 """Where in the sentence the recogniser loses words: the end of the sentence, or elsewhere.
 
 Reads the ``--json`` file of ``benchmarks/intelligibility.py`` and, per speaker and per kind of
-audio (the voice, its teacher, teacher-prosody synthesis, copy synthesis and the recordings),
-pairs each reference transcript with the recogniser's hypothesis (longest matching runs, as
-``difflib`` finds them) and counts the reference words left unmatched: among each sentence's
-last ``--last`` words, and among the others. A voice that loses the ends of its sentences (a
-final consonant, a trailing syllable) where its teacher does not shows up in the first column.
+audio (the voice, its teacher at each of its tempos, teacher-prosody and teacher-timing
+synthesis, copy synthesis and the recordings), pairs each reference transcript with the
+recogniser's hypothesis (longest matching runs, as ``difflib`` finds them) and counts the
+reference words left unmatched: among each sentence's last ``--last`` words, and among the
+others. A voice that loses the ends of its sentences (a final consonant, a trailing syllable)
+where its teacher does not shows up in the first column.
 
     python benchmarks/intelligibility.py --speakers p225,p232 --json results.json
     python benchmarks/word_positions.py results.json
@@ -23,7 +24,8 @@ from pathlib import Path
 PROG = "word_positions"
 # (record kind, the record's transcription key) → the row label
 SOURCES = ((("synth", "voice"), "voice"), (("synth", "teacher"), "teacher"),
-           (("prosody", "voice"), "teacher-prosody voice"), (("copy", "voice"), "copy synthesis"),
+           (("prosody", "voice"), "teacher-prosody voice"),
+           (("timing", "voice"), "teacher-timing voice"), (("copy", "voice"), "copy synthesis"),
            (("copy", "recording"), "recording"))
 
 
@@ -46,11 +48,12 @@ def count(results: dict, last: int) -> dict[tuple[str, str], list[int]]:
             if record["kind"] != kind or key not in record:
                 continue
             row = counts.setdefault((record["speaker"], label), [0, 0, 0, 0])
-            for position, missed in enumerate(missed_words(reference,
-                                                           record[key]["hypothesis"].split())):
-                at_end = position >= len(reference) - last
-                row[0 if at_end else 2] += missed
-                row[1 if at_end else 3] += 1
+            heard = record[key]  # a teacher at several tempos: each rendering's own hypothesis
+            for hypothesis in [r["hypothesis"] for r in heard.get("renderings", [heard])]:
+                for position, missed in enumerate(missed_words(reference, hypothesis.split())):
+                    at_end = position >= len(reference) - last
+                    row[0 if at_end else 2] += missed
+                    row[1 if at_end else 3] += 1
     return counts
 
 

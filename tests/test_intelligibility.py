@@ -286,7 +286,9 @@ def test_teacher_tempos_pool_the_teachers_renderings_once_for_all_draws(tiny_voi
                  for tempo in (0.9, 1.0, 1.1)]
         assert record["teacher"]["words"] == 3 * len(words)
         assert record["teacher"]["errors"] == sum(word_errors(words, h) for h in heard)
-        assert record["teacher"]["hypothesis"] == " | ".join(" ".join(h) for h in heard)
+        assert [(r["tempo"], r["hypothesis"], r["errors"])
+                for r in record["teacher"]["renderings"]] == [
+            (tempo, " ".join(h), word_errors(words, h)) for tempo, h in zip((0.9, 1.0, 1.1), heard)]
     # the second draw of a sentence is judged against the same pooled teacher
     assert records[2]["teacher"] == records[0]["teacher"]
     pooled = sum(r["teacher"]["errors"] for r in records) / sum(
