@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks.intelligibility import main as benchmark_main
+from benchmarks.intelligibility import reshaped_timing
 from frontend.conditioning import LOG_F0_COLUMN, renormalize_log_f0
 from recipes.demo import flite
 from recipes.demo.flite import render
@@ -337,3 +338,44 @@ def test_heldout_sentence_in_the_corpus_is_refused(tiny_voice, tiny_prepared, tm
     code, err = run_benchmark(["--voice", str(tiny_voice), "--sentences", "3", "--prep",
                                str(prep)], capsys)
     assert code == 2 and "held-out sentence" in err and entries[0]["utt_id"] in err
+
+
+def test_reshaped_timing_smooths_speech_keeps_its_total_and_swaps_pauses():
+    durations = np.array([12, 2, 20, 5, 0, 9, 30])  # (N,) frames
+    pauses = np.array([True, False, False, False, True, False, True])
+    same = reshaped_timing(durations, pauses, 1.0)
+    assert same.tolist() == durations.tolist()
+    smooth = reshaped_timing(durations, pauses, 0.5)
+    speech = ~pauses
+    assert smooth[pauses].tolist() == durations[pauses].tolist()
+    assert abs(smooth[speech].sum() - durations[speech].sum()) <= 1
+    assert smooth[1] > durations[1] and smooth[2] < durations[2]  # toward the mean
+    assert np.ptp(reshaped_timing(durations, pauses, 0.0)[speech]) <= 1  # all alike
+    assert np.all(np.diff(np.log(smooth[speech])[np.argsort(durations[speech])]) >= 0)
+    own = np.array([3, 7, 7, 7, 4, 7, 6])
+    swapped = reshaped_timing(durations, pauses, 1.0, own)
+    assert swapped[pauses].tolist() == [3, 4, 6]
+    assert swapped[speech].tolist() == durations[speech].tolist()
+
+
+def test_teacher_timing_can_be_smoothed_and_take_the_voices_pauses(tiny_voice, tmp_path,
+                                                                   capsys):
+    runs = {}
+    for extra in ((), ("--timing-contrast", "0.5"), ("--timing-pauses", "voice")):
+        header, results = run_tiny(tiny_voice, tmp_path, capsys, "--sentences", "1",
+                                   "--teacher-timing", *extra)
+        runs[extra] = results
+        assert "teacher timing at contrast" in header
+    plain = runs[()]["results"][1]
+    smoothed = runs[("--timing-contrast", "0.5")]["results"][1]
+    own_pauses = runs[("--timing-pauses", "voice")]["results"][1]
+    assert runs[("--timing-contrast", "0.5")]["timing_contrast"] == 0.5
+    assert runs[("--timing-pauses", "voice")]["timing_pauses"] == "voice"
+    assert {plain["kind"], smoothed["kind"], own_pauses["kind"]} == {"timing"}
+    # smoothing keeps the speech total (within a frame); the voice's pauses change the length
+    assert smoothed["seconds"] == pytest.approx(plain["seconds"], abs=0.006)
+    assert own_pauses["seconds"] != plain["seconds"]
+    # the same seed over other timing: other audio, so another distance from the teacher
+    assert smoothed["comparison"]["mcd_db"] != plain["comparison"]["mcd_db"]
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--timing-contrast", "0.8"], capsys)
+    assert code == 2 and "add it" in err
