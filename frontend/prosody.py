@@ -45,10 +45,26 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 LN2 = math.log(2.0)
+# The limits of the prosody controls, for every layer that takes them (predict_durations,
+# predict_f0, the Synthesizer, the CLI, the server): checked by out_of_range alone.
+SPEED_LIMITS = (0.25, 4.0)
+PITCH_LIMITS = (-24.0, 24.0)  # semitones
+PITCH_RANGE_LIMITS = (0.0, 4.0)
 
 
 class ProsodyError(ValueError):
     """Bad input to a duration/F0 model, or a model file that does not fit; says how to fix it."""
+
+
+def out_of_range(name: str, value: object, limits: tuple[float, float], unit: str = ""
+                 ) -> str | None:
+    """The one-line complaint about a control that is not a number within ``limits``, or None
+    when it is one (each layer raises it as its own error)."""
+    low, high = limits
+    if (isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+            and math.isfinite(value) and low <= value <= high):
+        return None
+    return f"{name} must be between {low:g} and {high:g}{unit}, got {value!r}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,9 +401,9 @@ def predict_durations(model: DurationNetwork | DurationModel, phone_feats: np.nd
     features' ``pause_flags`` column when the features have the frontend's layout, else every
     phoneme gets >= 1 frame.
     """
-    if not (isinstance(speed, (int, float, np.floating)) and math.isfinite(speed)
-            and 0.1 <= speed <= 10.0):
-        raise ProsodyError(f"speed must be a number between 0.1 and 10 (1 = normal), got {speed!r}")
+    problem = out_of_range("speed", speed, SPEED_LIMITS)
+    if problem:
+        raise ProsodyError(problem)
     network, speaker = _check_ready(model, speaker_index)
     features = _check_features(phone_feats, network.config.input_dim, "phoneme features")
     if pauses is None:
@@ -410,12 +426,11 @@ def predict_f0(model: PitchNetwork | PitchModel, frame_feats: np.ndarray, speake
     ``pitch_range`` scales log-F0 around the speaker's mean (0 = monotone at the mean, 2 = twice
     as expressive); ``pitch_shift_semitones`` then moves everything (+12 = an octave up).
     """
-    for name, value, low, high in (("pitch_shift_semitones", pitch_shift_semitones, -48.0, 48.0),
-                                   ("pitch_range", pitch_range, 0.0, 10.0)):
-        if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value)
-                and low <= value <= high):
-            raise ProsodyError(f"{name} must be a number between {low:g} and {high:g}, "
-                               f"got {value!r}")
+    for problem in (out_of_range("pitch_shift_semitones", pitch_shift_semitones, PITCH_LIMITS,
+                                 " semitones"),
+                    out_of_range("pitch_range", pitch_range, PITCH_RANGE_LIMITS)):
+        if problem:
+            raise ProsodyError(problem)
     network, speaker = _check_ready(model, speaker_index)
     features = _check_features(frame_feats, network.config.input_dim, "frame features")
     out = network.forward(features, speaker)  # (T, 2)

@@ -295,6 +295,26 @@ def test_unknown_speaker_and_empty_input_are_refused() -> None:
         predict_durations(duration, feats, 0)
 
 
+@pytest.mark.parametrize("control, value", [("speed", 4.5), ("speed", True), ("pitch", -30.0),
+                                            ("pitch_range", 5.0)])
+def test_prosody_controls_have_one_set_of_limits_for_every_layer(control, value) -> None:
+    from tts.synthesizer import SynthesisError, check_controls
+
+    duration, pitch = tiny_duration(num_speakers=1), tiny_pitch(num_speakers=1)
+    feats = phone_rows(random_phones(np.random.default_rng(3), 4))
+    frames = frame_features(feats, np.full(len(feats), 3))
+    low_level = {"speed": lambda: predict_durations(duration, feats, 0, speed=value),
+                 "pitch": lambda: predict_f0(pitch, frames, 0, pitch_shift_semitones=value),
+                 "pitch_range": lambda: predict_f0(pitch, frames, 0, pitch_range=value)}
+    with pytest.raises(ProsodyError) as model_error:
+        low_level[control]()
+    with pytest.raises(SynthesisError) as synthesis_error:
+        check_controls(**{control: value})
+    # the same limit, in the same words but for the name each layer's caller knows
+    assert str(model_error.value).partition(" must ")[2] == \
+        str(synthesis_error.value).partition(" must ")[2]
+
+
 # ---------------------------------------------------------------------------------------------
 # learning on a synthetic prepared corpus
 

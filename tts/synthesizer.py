@@ -16,7 +16,6 @@ not come from ``plan`` (copy synthesis from a prepared corpus's ground truth).
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import threading
@@ -41,6 +40,10 @@ from frontend.prosody_features import prosody_phone_features
 from frontend.lexicon import Lexicon
 from frontend.phonemes import PAUSE, SILENCE
 from frontend.prosody import (
+    PITCH_LIMITS,
+    PITCH_RANGE_LIMITS,
+    SPEED_LIMITS,
+    out_of_range,
     predict_durations,
     predict_f0,
     prosody_from_tensors,
@@ -55,10 +58,9 @@ logger = logging.getLogger(__name__)
 
 _VCTK_ALIAS = re.compile(r"^VCTK_", re.IGNORECASE)
 
-# The limits of the controls, for every layer of the API (plan, vocode, stream, the CLI).
-SPEED_LIMITS = (0.25, 4.0)
-PITCH_LIMITS = (-24.0, 24.0)  # semitones
-PITCH_RANGE_LIMITS = (0.0, 4.0)
+# The limits of the synthesis controls, for every layer of the API (plan, vocode, stream, the
+# CLI); the prosody controls' (SPEED_LIMITS, PITCH_LIMITS, PITCH_RANGE_LIMITS) are the prosody
+# models' own.
 # A WaveNet sampled at low temperature falls silent (always the likeliest sample), and above
 # ~1.2 the noise floor rises until it clips.
 TEMPERATURE_LIMITS = (0.1, 1.2)
@@ -440,11 +442,9 @@ def _windows(phonemes: list[str], limit: int) -> Iterator[tuple[int, int]]:
 
 def _check_range(name: str, value: float | None, limits: tuple[float, float], unit: str = ""
                  ) -> None:
-    if value is None:
-        return
-    low, high = limits
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
-        raise SynthesisError(f"{name} must be between {low:g} and {high:g}{unit}, got {value!r}")
+    problem = None if value is None else out_of_range(name, value, limits, unit)
+    if problem:
+        raise SynthesisError(problem)
 
 
 def _given_durations(durations: np.ndarray, phonemes: int, speed: float) -> np.ndarray:
