@@ -508,7 +508,8 @@ def save_prosody(model: DurationModel | PitchModel | DurationNetwork | PitchNetw
 
 
 def _resolve_prefix(path: str | Path, kind: str) -> Path:
-    """A voice/export directory (→ ``dir/<kind>``) or an explicit prefix / .json / .safetensors."""
+    """A voice/export directory (→ ``dir/<kind>``) or an explicit prefix, .json or
+    .safetensors."""
     path = Path(path)
     if path.is_dir():
         return path / kind
@@ -527,7 +528,8 @@ def _load(path: str | Path, kind: str) -> DurationModel | PitchModel:
     try:
         metadata = json.loads(config_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProsodyError(f"{config_path} is not valid JSON ({exc}): re-export the model") from None
+        raise ProsodyError(f"{config_path} is not valid JSON ({exc}): "
+                           "re-export the model") from None
     return prosody_from_config(kind, metadata, weights_path, source=str(config_path))
 
 
@@ -573,7 +575,8 @@ def read_prosody_tensors(kind: str, weights_path: str | Path) -> dict[str, np.nd
     try:
         return load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise ProsodyError(f"cannot read {weights_path}: {exc} (corrupt or truncated file?)") from None
+        raise ProsodyError(f"cannot read {weights_path}: {exc} "
+                           "(corrupt or truncated file?)") from None
 
 
 def prosody_from_tensors(kind: str, metadata: Any, tensors: dict[str, np.ndarray],
