@@ -264,9 +264,15 @@ def test_resume_takes_the_same_steps_as_an_uninterrupted_run(corpus, tmp_path):
                  tiny_model_config())
     first = train(tiny_train_config(corpus, tmp_path / "split", **dict(kwargs, max_steps=3)),
                   tiny_model_config())
-    assert first.step == 3 and load_checkpoint(tmp_path / "split" / CHECKPOINT_NAME)["step"] == 3
+    first_checkpoint = load_checkpoint(tmp_path / "split" / CHECKPOINT_NAME)
+    assert first.step == 3 and first_checkpoint["step"] == 3
     resumed = train(tiny_train_config(corpus, tmp_path / "split", **kwargs), tiny_model_config())
     assert resumed.step == 6
+    # the training time of the first run is carried on, not restarted
+    train_events = [e for e in read_log(tmp_path / "split") if e["event"] == "train"]
+    assert train_events[-1]["step"] == 6
+    assert train_events[-1]["elapsed_s"] > first_checkpoint["elapsed_s"] > 0
+    assert all(e["samples_per_s"] > 0 for e in train_events)
     assert state_equal(full.model.state_dict(), resumed.model.state_dict())
     assert state_equal(full.ema.state_dict(), resumed.ema.state_dict())
     a = load_checkpoint(tmp_path / "full" / CHECKPOINT_NAME)

@@ -607,21 +607,13 @@ def _optimizer_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss: to
     return grad_norm
 
 
-def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torch.device,
-           distributed: Distributed) -> TrainResult:
+def _resumable_checkpoint(config: WaveNetTrainConfig, model_config: WaveNetConfig,
+                          head_bands: int, distributed: Distributed) -> dict | None:
+    """The run's checkpoint in ``out_dir`` (None: a new run), checked to fit ``model_config``
+    and to be the same one on every rank."""
     out_dir = Path(config.out_dir)
     checkpoint_path = out_dir / CHECKPOINT_NAME
     checkpoint = open_run(out_dir, (KIND,), convert_checkpoint, writer=distributed.is_main)
-    model_config = corpus_model_config(model_config, config.prep_dir)
-    context = conditioning_reach(model_config) if config.context_frames < 0 else \
-        config.context_frames
-    if model_config.lpc_order and not config.aux_mel_weight > 0:
-        raise TrainingError("an excitation model (lpc_order > 0) learns its envelope through the "
-                            "auxiliary mel loss: set train.aux_mel_weight > 0")
-    # Excitation mode: the model's own head, with its bands and window, predicts the envelope.
-    head_bands = 0 if model_config.lpc_order else config.mel_bands
-    mel_bands = model_config.mel_bands if model_config.lpc_order else config.mel_bands
-    mel_fft = model_config.mel_fft if model_config.lpc_order else config.aux_mel_fft
     if checkpoint is not None:
         if checkpoint.get("optimizer") is None or "ema" not in checkpoint:
             raise TrainingError(f"{checkpoint_path} holds weights only (no optimizer state): it "
@@ -638,7 +630,32 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
         if len(set(steps)) > 1:
             raise TrainingError(f"the ranks found different checkpoints in {out_dir} (steps "
                                 f"{steps}): --out must be on a file system all nodes share")
+    return checkpoint
 
+
+@dataclass
+class _Learner:
+    """What the training steps change, built new or restored from the run's checkpoint."""
+
+    model: TrainingModel
+    ema: ExponentialMovingAverage
+    optimizer: torch.optim.Optimizer
+    scaler: Any  # torch.amp.GradScaler under float16 autocast, else None
+    amp_dtype: torch.dtype | None
+    start_step: int
+    elapsed_before: float  # seconds of training in the runs before this one
+
+    def state(self, step: int, model_config: WaveNetConfig, config: WaveNetTrainConfig,
+              device: torch.device, head_bands: int, elapsed_s: float) -> dict:
+        return checkpoint_state(
+            KIND, step, model_config.to_dict(), config.to_dict(), self.model.state_dict(),
+            self.optimizer.state_dict(), self.ema.module.state_dict(),
+            scaler=self.scaler.state_dict() if self.scaler is not None else None,
+            rng=rng_state(device), mel_bands=head_bands, elapsed_s=elapsed_s)
+
+
+def _learner(config: WaveNetTrainConfig, model_config: WaveNetConfig, context: int,
+             head_bands: int, device: torch.device, checkpoint: dict | None) -> _Learner:
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     model = TrainingModel(WaveNet(model_config), context, head_bands).to(device)
     if checkpoint is None:
@@ -650,7 +667,7 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
                                  eps=config.adam_eps, weight_decay=config.weight_decay)
     amp_dtype = resolve_amp(config.amp, device)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-    elapsed_before = 0.0
+    learner = _Learner(model, ema, optimizer, scaler, amp_dtype, 0, 0.0)
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         ema.module.load_state_dict(checkpoint["ema"])
@@ -658,9 +675,69 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
         if scaler is not None and checkpoint.get("scaler"):
             scaler.load_state_dict(checkpoint["scaler"])
         restore_rng(checkpoint["rng"], device)
-        elapsed_before = float(checkpoint.get("elapsed_s", 0.0))
-        logger.info("resuming %s at step %d", checkpoint_path, start_step)
+        learner.start_step = int(checkpoint["step"])
+        learner.elapsed_before = float(checkpoint.get("elapsed_s", 0.0))
+        logger.info("resuming %s at step %d", Path(config.out_dir) / CHECKPOINT_NAME,
+                    learner.start_step)
+    return learner
+
+
+class _LossMeter:
+    """The mean losses and the training throughput since the last "train" log line; the
+    seconds spent in validation and checkpoints (``paused``) do not count as training."""
+
+    def __init__(self, device: torch.device, samples_per_step: int):
+        self.samples_per_step = samples_per_step
+        self.sums = torch.zeros(3, device=device)  # ce, aux, steps
+        self.reset(time.perf_counter())
+
+    def reset(self, now: float) -> None:
+        self.sums.zero_()
+        self.start, self.steps, self.paused_s = now, 0, 0.0
+
+    def add(self, ce: torch.Tensor, aux: torch.Tensor) -> None:
+        self.steps += 1
+        self.sums += torch.stack([ce.detach().float(), aux.detach().float(),
+                                  torch.ones((), device=self.sums.device)])
+
+    def means(self, distributed: Distributed) -> tuple[float, float]:
+        if distributed.world_size > 1:
+            dist.all_reduce(self.sums)
+        ce, aux, count = self.sums.tolist()
+        return ce / count, aux / count
+
+    def samples_per_s(self, now: float) -> float:
+        return self.samples_per_step * self.steps / max(now - self.start - self.paused_s, 1e-9)
+
+
+def _stop_everywhere(requested: bool, device: torch.device, distributed: Distributed) -> bool:
+    """Whether any rank was asked to stop, so that every rank stops at the same step."""
+    if distributed.world_size == 1:
+        return requested
+    flag = torch.tensor([float(requested)], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())
+
+
+def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torch.device,
+           distributed: Distributed) -> TrainResult:
+    out_dir = Path(config.out_dir)
+    checkpoint_path = out_dir / CHECKPOINT_NAME
+    model_config = corpus_model_config(model_config, config.prep_dir)
+    context = conditioning_reach(model_config) if config.context_frames < 0 else \
+        config.context_frames
+    if model_config.lpc_order and not config.aux_mel_weight > 0:
+        raise TrainingError("an excitation model (lpc_order > 0) learns its envelope through the "
+                            "auxiliary mel loss: set train.aux_mel_weight > 0")
+    # Excitation mode: the model's own head, with its bands and window, predicts the envelope.
+    head_bands = 0 if model_config.lpc_order else config.mel_bands
+    mel_bands = model_config.mel_bands if model_config.lpc_order else config.mel_bands
+    mel_fft = model_config.mel_fft if model_config.lpc_order else config.aux_mel_fft
+    checkpoint = _resumable_checkpoint(config, model_config, head_bands, distributed)
+    learner = _learner(config, model_config, context, head_bands, device, checkpoint)
     del checkpoint
+    model, ema, optimizer, start_step = (learner.model, learner.ema, learner.optimizer,
+                                         learner.start_step)
     mel = (MelSpectrogram(model_config.sample_rate, model_config.hop_length, mel_fft,
                           mel_bands).to(device) if mel_bands else None)
     if distributed.world_size > 1:
@@ -690,22 +767,16 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
                                 f"good checkpoint {checkpoint_path}: lower lr or grad_clip")
         if not distributed.is_main:
             return
-        save_checkpoint(checkpoint_path, checkpoint_state(
-            KIND, step, model_config.to_dict(), config.to_dict(), model.state_dict(),
-            optimizer.state_dict(), ema.module.state_dict(),
-            scaler=scaler.state_dict() if scaler is not None else None,
-            rng=rng_state(device),
-            mel_bands=head_bands,
-            elapsed_s=elapsed_before + time.perf_counter() - run_start))
+        elapsed_s = learner.elapsed_before + time.perf_counter() - run_start
+        save_checkpoint(checkpoint_path, learner.state(step, model_config, config, device,
+                                                       head_bands, elapsed_s))
         log.write("checkpoint", step=step, path=str(checkpoint_path))
 
     stop = StopRequest()
-    progress = None
+    amp_dtype = learner.amp_dtype
     # Installed before the "start" event: whoever sees it may already send SIGTERM.
     with stop.installed():
         log = JsonlLog(out_dir / LOG_NAME if distributed.is_main else None)
-        samples_per_step = config.batch_size * config.window_frames * model_config.hop_length \
-            * distributed.world_size
         log.write("start", step=start_step, resumed=start_step > 0,
                   world_size=distributed.world_size, device=str(device),
                   amp=str(amp_dtype).replace("torch.", "") if amp_dtype else "off",
@@ -721,9 +792,8 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
         progress = tqdm(total=config.max_steps, initial=start_step, file=sys.stderr, unit="step",
                         disable=not (distributed.is_main and sys.stderr.isatty()))
         run_start = time.perf_counter()
-        interval_start, interval_steps, paused_s = run_start, 0, 0.0
-        loss_sums = torch.zeros(3, device=device)  # ce, aux, steps since the last log
-        quantization_channels = model_config.quantization_channels
+        meter = _LossMeter(device, config.batch_size * config.window_frames
+                           * model_config.hop_length * distributed.world_size)
         step, train_loss, val_loss, stopped = start_step, None, None, False
         model.train()
         try:
@@ -734,47 +804,35 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
                 batch = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
                 with autocast(device, amp_dtype):
                     ce, aux, _, _ = compute_losses(ddp_model, mel, batch, config,
-                                                   quantization_channels)
+                                                   model_config.quantization_channels)
                 grad_norm = _optimizer_step(model, optimizer, ce + config.aux_mel_weight * aux,
-                                            scaler, config.grad_clip)
+                                            learner.scaler, config.grad_clip)
                 ema.update(model, step)
                 step += 1
-                interval_steps += 1
-                loss_sums += torch.stack([ce.detach().float(), aux.detach().float(),
-                                          torch.ones((), device=device)])
+                meter.add(ce, aux)
                 progress.update(1)
-
-                stopped = stop.requested
-                if distributed.world_size > 1:  # every rank stops at the same step
-                    flag = torch.tensor([float(stopped)], device=device)
-                    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-                    stopped = bool(flag.item())
+                stopped = _stop_everywhere(stop.requested, device, distributed)
                 last = step >= config.max_steps or stopped
 
                 if step % config.log_every == 0 or last:
-                    if distributed.world_size > 1:
-                        dist.all_reduce(loss_sums)
-                    ce_mean, aux_mean, count = loss_sums.tolist()
-                    ce_mean, aux_mean = ce_mean / count, aux_mean / count
+                    ce_mean, aux_mean = meter.means(distributed)
                     if not math.isfinite(ce_mean + aux_mean):
                         raise TrainingError(
                             f"the training loss is {ce_mean} at step {step}; the last good "
                             f"checkpoint is {checkpoint_path}: lower lr or grad_clip and resume")
                     now = time.perf_counter()
-                    samples_per_s = samples_per_step * interval_steps / max(
-                        now - interval_start - paused_s, 1e-9)
+                    samples_per_s = meter.samples_per_s(now)
                     train_loss = ce_mean
                     log.write("train", step=step, loss=round(ce_mean, 5),
                               aux_loss=round(aux_mean, 5), lr=lr,
                               grad_norm=round(float(grad_norm), 4),
                               samples_per_s=round(samples_per_s, 1),
-                              elapsed_s=round(elapsed_before + now - run_start, 2))
+                              elapsed_s=round(learner.elapsed_before + now - run_start, 2))
                     progress.set_postfix(loss=f"{ce_mean:.3f}", aux=f"{aux_mean:.3f}")
                     if progress.disable and distributed.is_main:
                         logger.info("step %d: loss %.4f, aux %.4f, lr %.2e, %.0f samples/s",
                                     step, ce_mean, aux_mean, lr, samples_per_s)
-                    loss_sums.zero_()
-                    interval_start, interval_steps, paused_s = now, 0, 0.0
+                    meter.reset(now)
 
                 pause_start = time.perf_counter()  # samples/s is about training steps alone
                 if val_batches and (step % config.eval_every == 0 or last):
@@ -788,7 +846,7 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
 
                 if step % config.ckpt_every == 0 or last:
                     save(step)
-                paused_s += time.perf_counter() - pause_start
+                meter.paused_s += time.perf_counter() - pause_start
                 if stopped:
                     log.write("stop", step=step, reason="signal")
                     break
