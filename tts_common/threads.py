@@ -4,9 +4,13 @@ Synthesis runs the WaveNet's sample loop on every core and the small matrix prod
 prosody and conditioning networks beside it. OpenBLAS, left alone, splits even a (110, 128)
 product over all cores and spin-waits for them; with the cores busy that costs 25× (40 ms
 instead of 1.6 ms, measured on the 2-core machine), and it gains nothing on matrices this small.
-``single_threaded_blas()`` holds BLAS at one thread while any synthesis work runs in the process
-and gives it back its own setting when the last one ends. It also keeps the audio independent
-of the machine: OpenBLAS's results can differ in the last bit with its thread count.
+``single_threaded_blas()`` puts BLAS on one thread at the first synthesis work of the process,
+and leaves it there: setting OpenBLAS's thread count while another thread is inside one of its
+threaded products can crash the process (OpenBLAS#447), and a limit given back after every
+sentence would do that many times a second in a server or a benchmark, whose other threads use
+numpy meanwhile. A BLAS library loaded later (scipy's, say) is limited when it is first seen.
+This also keeps the audio independent of the machine: OpenBLAS's results can differ in the last
+bit with its thread count.
 """
 
 from __future__ import annotations
@@ -15,40 +19,32 @@ import contextlib
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 
 class _BlasLimit:
-    """A count of the holders; the first one limits BLAS, the last one restores it."""
+    """Every loaded BLAS library on one thread, each set once (when first seen)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._holders = 0
-        self._limiter: Any = None
-        self._libraries: Any = None
-        self._modules_seen = 0
+        self._modules_seen = -1  # len(sys.modules) at the last look
 
-    def acquire(self) -> None:
+    def hold(self) -> None:
+        # A module imported since the last look may have loaded another BLAS: look again then
+        # (3 ms), not on every call. Reading the count unlocked is safe: at worst one more look.
+        if self._modules_seen == len(sys.modules):
+            return
         with self._lock:
-            self._holders += 1
-            if self._holders == 1:
-                # A module imported since the last look may have loaded another BLAS (scipy's,
-                # say): look again then (3 ms), not on every first holder.
-                if self._libraries is None or self._modules_seen != len(sys.modules):
-                    from threadpoolctl import ThreadpoolController
+            modules = len(sys.modules)
+            if self._modules_seen == modules:
+                return
+            from threadpoolctl import ThreadpoolController
 
-                    self._libraries = ThreadpoolController().select(user_api="blas")
-                    self._modules_seen = len(sys.modules)
-                with _any_thread_may_set():
-                    self._limiter = self._libraries.limit(limits=1)
-
-    def release(self) -> None:
-        with self._lock:
-            self._holders -= 1
-            if self._holders == 0 and self._limiter is not None:
-                with _any_thread_may_set():
-                    self._limiter.restore_original_limits()
-                self._limiter = None
+            libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+            with _any_thread_may_set():
+                for library in libraries:
+                    if library.get_num_threads() != 1:
+                        library.set_num_threads(1)
+            self._modules_seen = modules
 
 
 @contextlib.contextmanager
@@ -69,9 +65,6 @@ _LIMIT = _BlasLimit()
 
 @contextlib.contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """BLAS on one thread inside this block (and as long as any other such block runs)."""
-    _LIMIT.acquire()
-    try:
-        yield
-    finally:
-        _LIMIT.release()
+    """BLAS on one thread inside this block, and from then on (see the module's docstring)."""
+    _LIMIT.hold()
+    yield
