@@ -4,7 +4,8 @@ flite's own duration models are trees over features of the phone, its syllable a
 the network's gap on unseen sentences came from its kind of model, a tree ensemble on the
 same per-phoneme rows (``frontend.prosody_features.prosody_phone_features``, plus the speaker)
 should generalize the way the teacher does. This fits scikit-learn's
-``HistGradientBoostingRegressor`` on a prepared corpus's training split(s), then reports the valid split and the Harvard sentences
+``HistGradientBoostingRegressor`` on a prepared corpus's training split(s), then reports the
+valid split and the Harvard sentences
 against fresh teacher renderings, as ``benchmarks/prosody_vs_teacher.py`` pairs them. Not part
 of the package: scikit-learn comes with librosa, and is only needed here.
 

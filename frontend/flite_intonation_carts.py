@@ -37,7 +37,8 @@ The trees, from flite's sources:
 Modification (as the licence asks): converted from C tables to Python tuples.
 """
 
-ACCENT_CART = (('R:SylStructure.parent.R:Token.parent.EMPH', 'n.R:SylStructure.parent.R:Token.parent.EMPH',
+ACCENT_CART = (('R:SylStructure.parent.R:Token.parent.EMPH',
+  'n.R:SylStructure.parent.R:Token.parent.EMPH',
   'p.R:SylStructure.parent.R:Token.parent.EMPH', 'ssyl_in', 'R:SylStructure.parent.gpos',
   'ssyl_out', 'stress', 'R:SylStructure.parent.R:Word.p.gpos', 'p.syl_break', 'syl_break',
   'p.p.syl_break', 'R:SylStructure.parent.R:Word.p.p.gpos', 'syl_out',

@@ -743,7 +743,8 @@ class G2P:
 
     @staticmethod
     def _context(items: list[tuple[str, str]], index: int, sentence: frozenset[str]) -> Context:
-        """The neighbours of ``items[index]`` and the words of its sentence (``_sentence_words``)."""
+        """The neighbours of ``items[index]`` and the words of its sentence
+        (``_sentence_words``)."""
         def neighbour(step: int, count: int) -> str | None:
             i = index
             for _ in range(count):

@@ -82,7 +82,8 @@ def ordinal(n: int) -> str:
 
 
 def year(n: int) -> str:
-    """How a year is said: 1987 → nineteen eighty seven, 2005 → two thousand five, 1066 → ten sixty six.
+    """How a year is said: 1987 → nineteen eighty seven, 2005 → two thousand five,
+    1066 → ten sixty six.
 
     Years before 1000 or from 10000 on are plain cardinals.
     """
@@ -142,7 +143,8 @@ def plural(words: str) -> str:
 
 
 def fraction(numerator: int, denominator: int) -> str:
-    """``3, 4`` → ``"three quarters"``, ``1, 2`` → ``"one half"``, ``5, 16`` → ``"five sixteenths"``."""
+    """``3, 4`` → ``"three quarters"``, ``1, 2`` → ``"one half"``,
+    ``5, 16`` → ``"five sixteenths"``."""
     if denominator == 0:
         return f"{cardinal(numerator)} over zero"
     if denominator == 1:

@@ -49,7 +49,8 @@ VOICED = frozenset(VOWELS) | frozenset(
 
 
 def split_stress(phone: str) -> tuple[str, int | None]:
-    """``"AH0"`` → ``("AH", 0)``; ``"K"`` → ``("K", None)``. Raises ValueError on unknown symbols."""
+    """``"AH0"`` → ``("AH", 0)``; ``"K"`` → ``("K", None)``.
+    Raises ValueError on unknown symbols."""
     base, stress = phone, None
     if phone and phone[-1] in "012":
         base, stress = phone[:-1], int(phone[-1])

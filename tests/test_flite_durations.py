@@ -140,4 +140,5 @@ def test_a_voice_whose_duration_model_reads_the_trees_speaks(
     text = "Rice is often served in round bowls."
     first = Synthesizer.from_pretrained(voice).synthesize(text, seed=5)
     assert len(first) > 1600 and np.isfinite(first).all()
-    np.testing.assert_array_equal(first, Synthesizer.from_pretrained(voice).synthesize(text, seed=5))
+    np.testing.assert_array_equal(first,
+                                  Synthesizer.from_pretrained(voice).synthesize(text, seed=5))

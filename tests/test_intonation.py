@@ -192,7 +192,8 @@ def test_a_voice_with_intonation_models_records_them_and_speaks(
     text = "Rice is often served in round bowls."
     first = synth.synthesize(text, seed=3)
     assert len(first) > 1600 and np.isfinite(first).all()
-    np.testing.assert_array_equal(first, Synthesizer.from_pretrained(voice).synthesize(text, seed=3))
+    np.testing.assert_array_equal(first,
+                                  Synthesizer.from_pretrained(voice).synthesize(text, seed=3))
     utt = next(iter(synth.phonemize(text)))
     durations, f0 = synth.phoneme_prosody(utt, 0)
     # the same durations as the plan synthesis speaks from (phoneme_prosody's own windows)

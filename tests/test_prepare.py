@@ -22,8 +22,8 @@ from frontend.features import (
     FRAME_FEATURE_DIM, PHONEME_FEATURE_DIM, Utterance, frame_features, text_to_utterance,
 )
 from recipes.vctk.prepare import (
-    PrepareConfig, PrepareError, assign_splits, check_english, parse_speaker_info, prepare, reannotate_pauses,
-    split_counts,
+    PrepareConfig, PrepareError, assign_splits, check_english, parse_speaker_info, prepare,
+    reannotate_pauses, split_counts,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -149,8 +149,10 @@ def test_stats_describe_the_training_split(tiny_prepared: Path) -> None:
     assert stats["log_duration"]["mean"] == pytest.approx(log_dur.mean(), abs=1e-4)
     for key in ("log_f0", "log_duration"):
         assert set(stats[key]["per_speaker"]) == {"p225", "p226"}
-    assert stats["log_f0"]["per_speaker"]["p225"]["mean"] > stats["log_f0"]["per_speaker"]["p226"]["mean"]
-    assert len(stats["phone_feats"]["mean"]) == len(stats["phone_feats"]["std"]) == PHONEME_FEATURE_DIM
+    assert (stats["log_f0"]["per_speaker"]["p225"]["mean"]
+            > stats["log_f0"]["per_speaker"]["p226"]["mean"])
+    assert (len(stats["phone_feats"]["mean"]) == len(stats["phone_feats"]["std"])
+            == PHONEME_FEATURE_DIM)
     assert min(stats["phone_feats"]["std"]) > 0
     # The conditioning's log-F0 column is normalized with the global statistics.
     row = train[0]
@@ -188,12 +190,14 @@ def test_bad_files_are_skipped_and_reported(tiny_corpus: Path, tiny_prepared: Pa
     (audio_dir / "p226" / "p226_002_mic1.flac").write_bytes(b"fLaC" + bytes(range(256)) * 8)
     # A transcript without audio, and a recording without transcript.
     (text_dir / "p225" / "p225_009.txt").write_text("A sentence nobody recorded.\n")
-    shutil.copy(audio_dir / "p225" / "p225_001_mic1.flac", audio_dir / "p225" / "p225_010_mic1.flac")
+    shutil.copy(audio_dir / "p225" / "p225_001_mic1.flac",
+                audio_dir / "p225" / "p225_010_mic1.flac")
     # Empty, foreign and mismatched transcripts for real audio.
     for utt_id, text in (("p225_011", "  \n"), ("p225_012", "Съешь же ещё этих мягких булок."),
                          ("p225_013", "Ich habe keine Zeit für euch heute Abend gehabt."),
                          ("p225_014", " ".join(["extraordinarily complicated"] * 40) + ".")):
-        shutil.copy(audio_dir / "p225" / "p225_001_mic1.flac", audio_dir / "p225" / f"{utt_id}_mic1.flac")
+        shutil.copy(audio_dir / "p225" / "p225_001_mic1.flac",
+                    audio_dir / "p225" / f"{utt_id}_mic1.flac")
         (text_dir / "p225" / f"{utt_id}.txt").write_text(text)
     # Stereo, 8-bit, 44.1 kHz: usable, so prepared.
     audio, sr = sf.read(audio_dir / "p226" / "p226_003_mic1.flac")
@@ -220,7 +224,8 @@ def test_bad_files_are_skipped_and_reported(tiny_corpus: Path, tiny_prepared: Pa
     assert "no transcripts" in skipped[("p315", "scan")]
     assert "transcript without audio" in skipped[("p225_009", "scan")]
     assert "without transcript" in skipped[("p225_010", "scan")]
-    assert "truncated" in skipped[("p225_002", "audio")] or "corrupt" in skipped[("p225_002", "audio")]
+    assert ("truncated" in skipped[("p225_002", "audio")]
+            or "corrupt" in skipped[("p225_002", "audio")])
     assert "empty" in skipped[("p225_011", "align")]
     assert "not English" in skipped[("p225_012", "align")]
     assert "another language" in skipped[("p225_013", "align")]
@@ -267,7 +272,8 @@ def test_stages_run_alone_and_an_interrupted_run_resumes(tiny_corpus: Path, tmp_
     assert (prep / "cond" / "p226" / "p226_001.npy").stat().st_mtime_ns == kept
 
 
-def test_vctk_080_layout_prepares_through_the_command_line(tiny_corpus: Path, tmp_path: Path) -> None:
+def test_vctk_080_layout_prepares_through_the_command_line(tiny_corpus: Path,
+                                                           tmp_path: Path) -> None:
     corpus = tmp_path / "VCTK-Corpus" / "VCTK-Corpus"  # 0.80 unpacks into its own directory
     shutil.copytree(tiny_corpus / "txt", corpus / "txt")
     for flac in sorted((tiny_corpus / "wav48_silence_trimmed").glob("*/*_001_mic1.flac")):

@@ -41,7 +41,8 @@ def test_an_aligner_gives_the_same_alignment_whatever_it_aligned_before(
     from frontend.align import Aligner
     from frontend.features import text_to_utterance
 
-    rows = [json.loads(line) for line in (tiny_prepared / "manifest.jsonl").read_text().splitlines()]
+    rows = [json.loads(line)
+            for line in (tiny_prepared / "manifest.jsonl").read_text().splitlines()]
 
     def audio_and_words(row: dict) -> tuple[np.ndarray, list[list[str]]]:
         words = [p for p in text_to_utterance(row["text"]).word_phonemes() if p]

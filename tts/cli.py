@@ -573,7 +573,8 @@ def export_voice_command(prep: str, prosody: str, wavenet: str, output: str, nam
 @click.option("--speaker", required=True, help="Id of the new speaker (not one the voice has).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Voice directory to write: the base voice's speakers plus the new one.")
-@click.option("--voice", type=click.Path(), help="Base voice directory (default: the bundled voice).")
+@click.option("--voice", type=click.Path(),
+              help="Base voice directory (default: the bundled voice).")
 @click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=30.0,
               show_default=True, help="Wall-time budget of the whole run.")
 @click.option("--gender", type=click.Choice(["F", "M"], case_sensitive=False), default=None)

@@ -609,7 +609,8 @@ def read_voice(directory: str | Path) -> VoiceSpec:
     if not directory.exists():
         raise VoiceError(f"voice directory not found: {directory}")
     if not directory.is_dir():
-        raise VoiceError(f"{directory} is not a directory: pass a voice directory with {VOICE_JSON}")
+        raise VoiceError(f"{directory} is not a directory: "
+                         f"pass a voice directory with {VOICE_JSON}")
     path = directory / VOICE_JSON
     if not path.is_file():
         raise VoiceError(f"{path} is missing: {directory} is not a voice directory")
@@ -815,7 +816,8 @@ def export_voice(prep_dir: str | Path, prosody_exp: str | Path, wavenet_exp: str
     ship a new WaveNet with the prosody of the voice it was trained on from). ``wavenet_exp``:
     that of ``python -m vocoder.train`` (its EMA weights are taken), or a voice directory (its
     WaveNet as it is, e.g. with envelope heads fitted by ``tts.envelopes``). Training
-    checkpoints stay where they are; only safetensors weights and JSON go into the voice. ``weights_dtype`` is the precision the generation loop
+    checkpoints stay where they are; only safetensors weights and JSON go into the voice.
+    ``weights_dtype`` is the precision the generation loop
     reads the WaveNet weights in (``SynthesisSpec.weights_dtype``). ``envelope_exp``: an
     excitation-mode WaveNet's envelope network from that run of
     ``python -m vocoder.envelope --set model.envelope_layers=N`` instead of its own.

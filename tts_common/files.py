@@ -128,7 +128,8 @@ def _exchange(a: Path, b: Path) -> bool:
 @contextlib.contextmanager
 def atomic_directory(path: str | Path, *,
                      temporaries: MutableSet[Path] | None = None) -> Iterator[Path]:
-    """Yield an empty hidden staging directory; it takes the place of ``path`` if the block succeeds.
+    """Yield an empty hidden staging directory; it takes the place of ``path`` if the block
+    succeeds.
 
     An existing ``path`` is swapped out in one step where the OS allows it (Linux renameat2),
     so that at every instant ``path`` is the complete old or the complete new directory, and

@@ -214,7 +214,8 @@ def _write_text(path: Path, text: str) -> None:
     _write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def _prepare_directory(corpus: Path, utterances: Sequence[PlannedRecording]) -> list[PlannedRecording]:
+def _prepare_directory(corpus: Path,
+                       utterances: Sequence[PlannedRecording]) -> list[PlannedRecording]:
     """Check ``corpus`` against the plan and return the utterances still to render.
 
     Refuses (before touching anything) a directory whose existing transcripts or speaker-info

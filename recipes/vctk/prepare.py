@@ -174,7 +174,8 @@ def save_npy_atomic(path: Path, array: np.ndarray) -> None:
 
 
 def write_text_atomic(path: Path, text: str, *, only_if_changed: bool = False) -> bool:
-    """Write ``text``; with ``only_if_changed`` leave an identical file untouched. True if written."""
+    """Write ``text``; with ``only_if_changed`` leave an identical file untouched.
+    True if written."""
     if only_if_changed and path.exists():
         with contextlib.suppress(OSError, UnicodeDecodeError):
             if path.read_text(encoding="utf-8") == text:
@@ -348,7 +349,8 @@ def scan_corpus(config: PrepareConfig) -> Corpus:
         if unknown:
             raise PrepareError(
                 f"speaker(s) {', '.join(unknown)} have no audio in {audio_root}: "
-                f"choose from {', '.join(sorted(speaker_dirs)[:8])}{' ...' if len(speaker_dirs) > 8 else ''}"
+                f"choose from {', '.join(sorted(speaker_dirs)[:8])}"
+                f"{' ...' if len(speaker_dirs) > 8 else ''}"
             )
     items: list[Item] = []
     skipped: list[dict[str, str]] = []
@@ -582,7 +584,8 @@ def check_alignment(labels: list[str], durations: np.ndarray) -> str | None:
     longest = float(speech.max()) * ms_per_frame
     mean = float(speech.mean()) * ms_per_frame
     if longest > 1000.0:
-        return (f"the aligner could not fit the transcript: one phoneme would last {longest:.0f} ms "
+        return ("the aligner could not fit the transcript: "
+                f"one phoneme would last {longest:.0f} ms "
                 "(does the transcript match the recording?)")
     if mean < 15.0:
         return (f"the aligner could not fit the transcript: phonemes would average {mean:.0f} ms "
@@ -658,7 +661,8 @@ def summarize(item: Item, config: PrepareConfig) -> dict[str, Any]:
 
     prep = config.prep_dir
     for kind, inputs in DEPENDS_ON.items():
-        if not _is_fresh(output_path(prep, kind, item), *(output_path(prep, k, item) for k in inputs)):
+        if not _is_fresh(output_path(prep, kind, item),
+                         *(output_path(prep, k, item) for k in inputs)):
             raise ValueError(f"its {kind} file is older than its {inputs[0]} file: rerun "
                              f"stage {WRITTEN_BY[kind]} (--stage {WRITTEN_BY[kind]})")
     record = _read_alignment(item, prep)
@@ -710,7 +714,8 @@ def split_counts(n: int, valid: float, test: float) -> tuple[int, int]:
     return n_valid, n_test
 
 
-def assign_splits(utt_ids_by_speaker: dict[str, list[str]], config: PrepareConfig) -> dict[str, str]:
+def assign_splits(utt_ids_by_speaker: dict[str, list[str]],
+                  config: PrepareConfig) -> dict[str, str]:
     """Deterministic for a seed, and stable: an utterance keeps its split when others are
     added or skipped, as far as the counts allow (utterances are ranked by a seeded hash)."""
     splits: dict[str, str] = {}
