@@ -27,8 +27,9 @@ Per speaker the table gives:
                  with --teacher-timing: the teacher's timing as above, and the voice's own F0
                  model's pitch over it: tells the duration model's share from the F0 model's.
                  --timing-contrast K pulls each speech phone's log length toward the
-                 sentence's mean (K < 1: smoother, the speech total kept) and --timing-pauses
-                 voice gives the pauses the voice's own lengths, to tell which part of the
+                 sentence's mean (K < 1: smoother, the speech total kept); --timing-pauses
+                 voice gives the pauses the voice's own lengths and --timing-phones voice the
+                 speech phones (over the teacher's phrasing), to tell which part of the
                  teacher's timing costs the WaveNet words.
 
 The metrics live in ``tts.evaluation``. The last line is ``worst_wer X``: the worst speaker's
@@ -82,6 +83,7 @@ logger = logging.getLogger("intelligibility")
 
 PROG = "intelligibility"
 HELDOUT_SEED = 0  # the sentence set is fixed; --seed only changes the WaveNet's sampling
+TIMING_SOURCES = ("teacher", "voice")  # --timing-phones, --timing-pauses
 _SETF_SHORT = {"int_f0_target_mean": "f0", "int_f0_target_stddev": "f0sd",
                "duration_stretch": "dur"}
 
@@ -129,9 +131,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="with --teacher-timing: scale each speech phone's log length "
                              "about the sentence's mean by this (default 1: as rendered; 0.8 "
                              "is the duration model's own regression to the mean)")
-    parser.add_argument("--timing-pauses", choices=("teacher", "voice"), default="teacher",
+    parser.add_argument("--timing-pauses", choices=TIMING_SOURCES, default="teacher",
                         help="with --teacher-timing: the pauses' lengths, the teacher's "
                              "(default; flite keeps its edge silences) or the duration model's")
+    parser.add_argument("--timing-phones", choices=TIMING_SOURCES, default="teacher",
+                        help="with --teacher-timing: the speech phones' lengths, the teacher's "
+                             "(default) or the duration model's over the teacher's phrasing")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed of the WaveNet")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="speaking rate of the voice's own prosody (default 1.0; the "
@@ -159,9 +164,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--threads must be >= 1")
     if not (math.isfinite(args.timing_contrast) and 0.0 <= args.timing_contrast <= 2.0):
         parser.error("--timing-contrast must be between 0 and 2 (1: the teacher's own)")
-    if (args.timing_contrast != 1.0 or args.timing_pauses != "teacher") \
-            and not args.teacher_timing:
-        parser.error("--timing-contrast and --timing-pauses change --teacher-timing: add it")
+    if (args.timing_contrast != 1.0 or args.timing_pauses != "teacher"
+            or args.timing_phones != "teacher") and not args.teacher_timing:
+        parser.error("--timing-contrast, --timing-pauses and --timing-phones change "
+                     "--teacher-timing: add it")
     return args
 
 
@@ -284,20 +290,16 @@ def teacher_prosody_conditioning(synth: Synthesizer, text: str,
                                 synth.log_f0_mean, synth.log_f0_std)  # (T, C)
 
 
-def reshaped_timing(durations: np.ndarray, pauses: np.ndarray, contrast: float,
-                    pause_frames: np.ndarray | None = None) -> np.ndarray:
+def reshaped_timing(durations: np.ndarray, pauses: np.ndarray, contrast: float) -> np.ndarray:
     """Frames per phoneme (N,) with each speech phone's log length scaled about the
     sentence's mean log length by ``contrast`` (1: unchanged, 0: all alike), rescaled to the
-    same speech total and rounded cumulatively; pauses (``pauses``, (N,) bool) keep their
-    frames, or take ``pause_frames``' where given."""
+    same speech total and rounded cumulatively; pauses (``pauses``, (N,) bool) keep theirs."""
     frames = np.asarray(durations, dtype=np.float64).copy()  # (N,)
     speech = ~pauses & (frames > 0)
     if contrast != 1.0 and speech.any():
         logs = np.log(frames[speech])
         smoothed = np.exp(logs.mean() + contrast * (logs - logs.mean()))
         frames[speech] = smoothed * frames[speech].sum() / smoothed.sum()
-    if pause_frames is not None:
-        frames[pauses] = pause_frames[pauses]
     return round_durations(frames, pauses)
 
 
@@ -313,7 +315,7 @@ class Job:
     seed: int
     speed: float = 1.0  # "synth" only: the others keep their recorded timing
     timing_contrast: float = 1.0  # "timing" only: see reshaped_timing
-    voice_pauses: bool = False  # "timing" only: the duration model's pause lengths
+    timing_sources: tuple[str, str] = ("teacher", "teacher")  # "timing": (phones, pauses)
     teacher: list[str] | None = None  # flite options, held-out sentences (all but "copy")
     entry: dict[str, Any] | None = None  # manifest entry, copy synthesis only
 
@@ -331,11 +333,13 @@ def run_job(synth: Synthesizer, corpus: PreparedCorpus | None, job: Job) -> np.n
     if job.kind == "timing":
         assert job.teacher is not None
         utterance, durations = teacher_timing(synth, job.text, job.teacher)[1:]
-        if job.timing_contrast != 1.0 or job.voice_pauses:
+        if job.timing_contrast != 1.0 or "voice" in job.timing_sources:
             pauses = np.array([p in SILENCES for p in utterance.phonemes])  # (N,)
-            own = (synth.plan(utterance, job.speaker.index).durations if job.voice_pauses
-                   else None)
-            durations = reshaped_timing(durations, pauses, job.timing_contrast, own)
+            own = synth.plan(utterance, job.speaker.index).durations  # (N,)
+            phones, pause_lengths = (own if source == "voice" else durations
+                                     for source in job.timing_sources)
+            durations = reshaped_timing(np.where(pauses, pause_lengths, phones), pauses,
+                                        job.timing_contrast)
         plan = synth.plan(utterance, job.speaker.index, durations=durations)
         return synth.vocode_conditioning([plan.conditioning], [job.speaker.index],
                                          seeds=[job.seed])[0]
@@ -500,7 +504,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         jobs += [Job(kind, speaker, text, args.seed + d * len(sentences) + k,
                      speed=args.speed if kind == "synth" else 1.0, teacher=teachers[speaker.id],
                      timing_contrast=args.timing_contrast,
-                     voice_pauses=args.timing_pauses == "voice")
+                     timing_sources=(args.timing_phones, args.timing_pauses))
                  for kind in kinds for d in range(args.draws) for k, text in enumerate(sentences)]
         if corpus is not None and args.copy_utterances:
             entries = copy_entries(corpus, speaker.id, args.copy_utterances)
@@ -535,7 +539,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {"voice": str(synth.voice.directory), "seed": args.seed, "draws": args.draws,
             "speed": args.speed, "teacher_tempos": list(args.teacher_tempos),
             "teacher_timing": args.teacher_timing, "timing_contrast": args.timing_contrast,
-            "timing_pauses": args.timing_pauses,
+            "timing_phones": args.timing_phones, "timing_pauses": args.timing_pauses,
             "sentence_set": args.sentence_set, "sentences": sentences,
             "speakers": summaries, "overall": overall, "results": records}
 
@@ -560,7 +564,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"speed {results['speed']:g}, teacher tempos "
           f"{','.join(f'{t:g}' for t in results['teacher_tempos'])}"
           + (f", teacher timing at contrast {results['timing_contrast']:g} with the "
-             f"{results['timing_pauses']}'s pauses" if results["teacher_timing"] else ""))
+             f"{results['timing_phones']}'s phones and the {results['timing_pauses']}'s "
+             "pauses" if results["teacher_timing"] else ""))
     print(format_table(results["speakers"] + [results["overall"]]))
     worst = max((s["wer"] for s in results["speakers"] if s["wer"] is not None), default=math.nan)
     print(f"worst_wer {worst:.1f}")

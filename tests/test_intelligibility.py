@@ -17,6 +17,7 @@ from benchmarks.intelligibility import reshaped_timing
 from frontend.conditioning import LOG_F0_COLUMN, renormalize_log_f0
 from recipes.demo import flite
 from recipes.demo.flite import render
+from recipes.demo.relabel import render_timed
 from recipes.demo.sentences import heldout_sentences
 from tts.evaluation import (
     Comparison,
@@ -340,7 +341,7 @@ def test_heldout_sentence_in_the_corpus_is_refused(tiny_voice, tiny_prepared, tm
     assert code == 2 and "held-out sentence" in err and entries[0]["utt_id"] in err
 
 
-def test_reshaped_timing_smooths_speech_keeps_its_total_and_swaps_pauses():
+def test_reshaped_timing_smooths_speech_and_keeps_its_total_and_the_pauses():
     durations = np.array([12, 2, 20, 5, 0, 9, 30])  # (N,) frames
     pauses = np.array([True, False, False, False, True, False, True])
     same = reshaped_timing(durations, pauses, 1.0)
@@ -352,30 +353,38 @@ def test_reshaped_timing_smooths_speech_keeps_its_total_and_swaps_pauses():
     assert smooth[1] > durations[1] and smooth[2] < durations[2]  # toward the mean
     assert np.ptp(reshaped_timing(durations, pauses, 0.0)[speech]) <= 1  # all alike
     assert np.all(np.diff(np.log(smooth[speech])[np.argsort(durations[speech])]) >= 0)
-    own = np.array([3, 7, 7, 7, 4, 7, 6])
-    swapped = reshaped_timing(durations, pauses, 1.0, own)
-    assert swapped[pauses].tolist() == [3, 4, 6]
-    assert swapped[speech].tolist() == durations[speech].tolist()
 
 
-def test_teacher_timing_can_be_smoothed_and_take_the_voices_pauses(tiny_voice, tmp_path,
-                                                                   capsys):
+def test_teacher_timing_can_be_smoothed_and_take_the_voices_pauses_or_phones(tiny_voice,
+                                                                             tmp_path, capsys):
+    options = {"plain": (), "smoothed": ("--timing-contrast", "0.5"),
+               "own pauses": ("--timing-pauses", "voice"),
+               "own phones": ("--timing-phones", "voice"),
+               "own both": ("--timing-phones", "voice", "--timing-pauses", "voice")}
     runs = {}
-    for extra in ((), ("--timing-contrast", "0.5"), ("--timing-pauses", "voice")):
+    for name, extra in options.items():
         header, results = run_tiny(tiny_voice, tmp_path, capsys, "--sentences", "1",
                                    "--teacher-timing", *extra)
-        runs[extra] = results
         assert "teacher timing at contrast" in header
-    plain = runs[()]["results"][1]
-    smoothed = runs[("--timing-contrast", "0.5")]["results"][1]
-    own_pauses = runs[("--timing-pauses", "voice")]["results"][1]
-    assert runs[("--timing-contrast", "0.5")]["timing_contrast"] == 0.5
-    assert runs[("--timing-pauses", "voice")]["timing_pauses"] == "voice"
-    assert {plain["kind"], smoothed["kind"], own_pauses["kind"]} == {"timing"}
+        runs[name] = results
+        assert results["results"][1]["kind"] == "timing"
+    timing = {name: results["results"][1] for name, results in runs.items()}
+    assert runs["smoothed"]["timing_contrast"] == 0.5
+    assert (runs["own both"]["timing_phones"], runs["own both"]["timing_pauses"]) == (
+        "voice", "voice")
     # smoothing keeps the speech total (within a frame); the voice's pauses change the length
-    assert smoothed["seconds"] == pytest.approx(plain["seconds"], abs=0.006)
-    assert own_pauses["seconds"] != plain["seconds"]
+    assert timing["smoothed"]["seconds"] == pytest.approx(timing["plain"]["seconds"], abs=0.006)
+    assert timing["own pauses"]["seconds"] != timing["plain"]["seconds"]
     # the same seed over other timing: other audio, so another distance from the teacher
-    assert smoothed["comparison"]["mcd_db"] != plain["comparison"]["mcd_db"]
-    code, err = run_benchmark(["--voice", str(tiny_voice), "--timing-contrast", "0.8"], capsys)
+    assert timing["smoothed"]["comparison"]["mcd_db"] != timing["plain"]["comparison"]["mcd_db"]
+    # the voice's phones and pauses over the teacher's phrasing: the voice's own plan of it
+    synth = Synthesizer.from_pretrained(tiny_voice)
+    source = synth.speaker_info[0].source
+    utterance = render_timed(timing["plain"]["text"], flite.parse_flite_args(source),
+                             synth.voice.hop_length)[1]
+    own_plan = synth.plan(utterance, 0)
+    assert timing["own both"]["seconds"] == pytest.approx(
+        own_plan.num_frames * synth.voice.hop_length / 16000, abs=1e-6)
+    assert timing["own phones"]["seconds"] != timing["own both"]["seconds"]
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--timing-phones", "voice"], capsys)
     assert code == 2 and "add it" in err
