@@ -14,13 +14,46 @@ into ``tmp_path`` before changing anything).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 # No sys.path edits: recipes/ and tts_common/ (the prepared-corpus format) are installed, and
 # setup.cfg's pythonpath puts the repository root (for benchmarks/) on the path of plain pytest.
+
+
+def wait_for_idle_generation(timeout: float = 30.0) -> None:
+    """Until no streaming-generation loop ("wavenet-stream") runs in the process."""
+    deadline = time.monotonic() + timeout
+    while any(t.name == "wavenet-stream" for t in threading.enumerate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"a wavenet-stream thread still runs after {timeout:g} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def traced_memory():
+    """A context manager that traces Python allocations (``tracemalloc``) inside its block,
+    started and stopped only while no generation thread runs: the numba kernels allocate
+    without the GIL, and CPython's tracemalloc crashes (a NULL traceback in traceback_new) when
+    it stops while such an allocation is under way. Stop the block's own streams inside it."""
+
+    @contextlib.contextmanager
+    def traced():
+        wait_for_idle_generation()
+        tracemalloc.start()
+        try:
+            yield
+        finally:
+            wait_for_idle_generation()
+            tracemalloc.stop()
+
+    return traced
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def test_stream_chunks_are_bounded_and_join_to_synthesize(synth, chunk_seconds):
                                   synth.synthesize(text, speaker="p225", seed=3))
 
 
-def test_long_text_streams_sentence_by_sentence_in_bounded_memory(synth):
+def test_long_text_streams_sentence_by_sentence_in_bounded_memory(synth, traced_memory):
     """100,000 characters are about two hours of speech (~450 MB of float32 audio): the first
     chunks must come out without the rest being phonemized, planned or vocoded."""
     import itertools
@@ -83,14 +83,13 @@ def test_long_text_streams_sentence_by_sentence_in_bounded_memory(synth):
     sentence = "The quick brown fox jumps over the lazy dog near the old mill. "
     text = sentence * (100_000 // len(sentence) + 1)
     assert len(text) >= 100_000
-    tracemalloc.start()
-    try:
+    with traced_memory():
         stream = synth.stream(text, speaker="p225", seed=0)
-        chunks = list(itertools.islice(stream, 3))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    stream.close()  # stops the phrases still generating, before the next test
+        try:
+            chunks = list(itertools.islice(stream, 3))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            stream.close()  # stops the phrases still generating, before tracing stops
     assert len(chunks) == 3 and all(len(c) > 0 for c in chunks)
     assert peak < 50 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB while streaming 3 sentences"
 
