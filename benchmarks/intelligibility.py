@@ -335,7 +335,8 @@ def run_job(synth: Synthesizer, corpus: PreparedCorpus | None, job: Job) -> np.n
         utterance, durations = teacher_timing(synth, job.text, job.teacher)[1:]
         if job.timing_contrast != 1.0 or "voice" in job.timing_sources:
             pauses = np.array([p in SILENCES for p in utterance.phonemes])  # (N,)
-            own = synth.plan(utterance, job.speaker.index).durations  # (N,)
+            own = (synth.plan(utterance, job.speaker.index).durations  # (N,)
+                   if "voice" in job.timing_sources else None)
             phones, pause_lengths = (own if source == "voice" else durations
                                      for source in job.timing_sources)
             durations = reshaped_timing(np.where(pauses, pause_lengths, phones), pauses,
