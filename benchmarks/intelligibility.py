@@ -30,7 +30,8 @@ Per speaker the table gives:
                  sentence's mean (K < 1: smoother, the speech total kept); --timing-pauses
                  voice gives the pauses the voice's own lengths and --timing-phones voice the
                  speech phones (over the teacher's phrasing), to tell which part of the
-                 teacher's timing costs the WaveNet words.
+                 teacher's timing costs the WaveNet words; --timing-classes vowel,nasal
+                 gives the voice's lengths to those phone classes only.
 
 The metrics live in ``tts.evaluation``. The last line is ``worst_wer X``: the worst speaker's
 WER of synthesized speech, in %.
@@ -59,7 +60,7 @@ import numpy as np
 
 from frontend.audio import AudioError, load_audio
 from frontend.conditioning import renormalize_log_f0
-from frontend.phonemes import SILENCES
+from frontend.phonemes import PHONE_CLASS, SILENCES, split_stress
 from frontend.prosody import round_durations
 from recipes.demo.flite import FliteError, at_tempo, parse_flite_args, render
 from recipes.demo.relabel import render_timed
@@ -84,6 +85,7 @@ logger = logging.getLogger("intelligibility")
 PROG = "intelligibility"
 HELDOUT_SEED = 0  # the sentence set is fixed; --seed only changes the WaveNet's sampling
 TIMING_SOURCES = ("teacher", "voice")  # --timing-phones, --timing-pauses
+PHONE_CLASSES = tuple(sorted(set(PHONE_CLASS.values())))  # --timing-classes
 _SETF_SHORT = {"int_f0_target_mean": "f0", "int_f0_target_stddev": "f0sd",
                "duration_stretch": "dur"}
 
@@ -102,6 +104,15 @@ def _tempos(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"{text!r}: give tempos between 0.5 and 2, "
                                          "comma-separated, e.g. 0.98,1,1.02")
     return tempos
+
+
+def _phone_classes(text: str) -> tuple[str, ...]:
+    classes = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [c for c in classes if c not in PHONE_CLASSES]
+    if not classes or unknown:
+        raise argparse.ArgumentTypeError(f"{text!r}: give phone classes from "
+                                         f"{','.join(PHONE_CLASSES)}, comma-separated")
+    return classes
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -137,6 +148,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--timing-phones", choices=TIMING_SOURCES, default="teacher",
                         help="with --teacher-timing: the speech phones' lengths, the teacher's "
                              "(default) or the duration model's over the teacher's phrasing")
+    parser.add_argument("--timing-classes", type=_phone_classes, default=PHONE_CLASSES,
+                        help="with --timing-phones voice: the phone classes that take the "
+                             "duration model's lengths, the others keeping the teacher's "
+                             f"(comma-separated; default all: {','.join(PHONE_CLASSES)})")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed of the WaveNet")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="speaking rate of the voice's own prosody (default 1.0; the "
@@ -168,6 +183,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             or args.timing_phones != "teacher") and not args.teacher_timing:
         parser.error("--timing-contrast, --timing-pauses and --timing-phones change "
                      "--teacher-timing: add it")
+    if args.timing_classes != PHONE_CLASSES and args.timing_phones != "voice":
+        parser.error("--timing-classes chooses the phones that --timing-phones voice "
+                     "changes: add --teacher-timing --timing-phones voice")
     return args
 
 
@@ -316,6 +334,7 @@ class Job:
     speed: float = 1.0  # "synth" only: the others keep their recorded timing
     timing_contrast: float = 1.0  # "timing" only: see reshaped_timing
     timing_sources: tuple[str, str] = ("teacher", "teacher")  # "timing": (phones, pauses)
+    timing_classes: tuple[str, ...] = PHONE_CLASSES  # "timing": the phones "voice" applies to
     teacher: list[str] | None = None  # flite options, held-out sentences (all but "copy")
     entry: dict[str, Any] | None = None  # manifest entry, copy synthesis only
 
@@ -339,6 +358,9 @@ def run_job(synth: Synthesizer, corpus: PreparedCorpus | None, job: Job) -> np.n
                    if "voice" in job.timing_sources else None)
             phones, pause_lengths = (own if source == "voice" else durations
                                      for source in job.timing_sources)
+            chosen = np.array([PHONE_CLASS.get(split_stress(p)[0]) in job.timing_classes
+                               for p in utterance.phonemes])  # (N,)
+            phones = np.where(chosen, phones, durations)
             durations = reshaped_timing(np.where(pauses, pause_lengths, phones), pauses,
                                         job.timing_contrast)
         plan = synth.plan(utterance, job.speaker.index, durations=durations)
@@ -505,7 +527,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         jobs += [Job(kind, speaker, text, args.seed + d * len(sentences) + k,
                      speed=args.speed if kind == "synth" else 1.0, teacher=teachers[speaker.id],
                      timing_contrast=args.timing_contrast,
-                     timing_sources=(args.timing_phones, args.timing_pauses))
+                     timing_sources=(args.timing_phones, args.timing_pauses),
+                     timing_classes=args.timing_classes)
                  for kind in kinds for d in range(args.draws) for k, text in enumerate(sentences)]
         if corpus is not None and args.copy_utterances:
             entries = copy_entries(corpus, speaker.id, args.copy_utterances)
@@ -541,6 +564,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "speed": args.speed, "teacher_tempos": list(args.teacher_tempos),
             "teacher_timing": args.teacher_timing, "timing_contrast": args.timing_contrast,
             "timing_phones": args.timing_phones, "timing_pauses": args.timing_pauses,
+            "timing_classes": list(args.timing_classes),
             "sentence_set": args.sentence_set, "sentences": sentences,
             "speakers": summaries, "overall": overall, "results": records}
 
@@ -565,8 +589,11 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"speed {results['speed']:g}, teacher tempos "
           f"{','.join(f'{t:g}' for t in results['teacher_tempos'])}"
           + (f", teacher timing at contrast {results['timing_contrast']:g} with the "
-             f"{results['timing_phones']}'s phones and the {results['timing_pauses']}'s "
-             "pauses" if results["teacher_timing"] else ""))
+             f"{results['timing_phones']}'s phones"
+             + ("" if tuple(results["timing_classes"]) == PHONE_CLASSES
+                else f" ({','.join(results['timing_classes'])}; the others the teacher's)")
+             + f" and the {results['timing_pauses']}'s pauses"
+             if results["teacher_timing"] else ""))
     print(format_table(results["speakers"] + [results["overall"]]))
     worst = max((s["wer"] for s in results["speakers"] if s["wer"] is not None), default=math.nan)
     print(f"worst_wer {worst:.1f}")

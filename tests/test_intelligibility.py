@@ -360,7 +360,8 @@ def test_teacher_timing_can_be_smoothed_and_take_the_voices_pauses_or_phones(tin
     options = {"plain": (), "smoothed": ("--timing-contrast", "0.5"),
                "own pauses": ("--timing-pauses", "voice"),
                "own phones": ("--timing-phones", "voice"),
-               "own both": ("--timing-phones", "voice", "--timing-pauses", "voice")}
+               "own both": ("--timing-phones", "voice", "--timing-pauses", "voice"),
+               "own vowels": ("--timing-phones", "voice", "--timing-classes", "vowel")}
     runs = {}
     for name, extra in options.items():
         header, results = run_tiny(tiny_voice, tmp_path, capsys, "--sentences", "1",
@@ -386,5 +387,15 @@ def test_teacher_timing_can_be_smoothed_and_take_the_voices_pauses_or_phones(tin
     assert timing["own both"]["seconds"] == pytest.approx(
         own_plan.num_frames * synth.voice.hop_length / 16000, abs=1e-6)
     assert timing["own phones"]["seconds"] != timing["own both"]["seconds"]
+    # the voice's vowels among the teacher's consonants: between the two timings
+    assert runs["own vowels"]["timing_classes"] == ["vowel"]
+    assert timing["own vowels"]["seconds"] not in (timing["plain"]["seconds"],
+                                                   timing["own phones"]["seconds"])
     code, err = run_benchmark(["--voice", str(tiny_voice), "--timing-phones", "voice"], capsys)
     assert code == 2 and "add it" in err
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--teacher-timing",
+                               "--timing-classes", "vowel"], capsys)
+    assert code == 2 and "--timing-phones voice" in err
+    code, err = run_benchmark(["--voice", str(tiny_voice), "--teacher-timing", "--timing-phones",
+                               "voice", "--timing-classes", "vowels"], capsys)
+    assert code == 2 and "give phone classes from" in err
