@@ -39,9 +39,11 @@ def wait_for_idle_generation(timeout: float = 30.0) -> None:
 @pytest.fixture
 def traced_memory():
     """A context manager that traces Python allocations (``tracemalloc``) inside its block,
-    started and stopped only while no generation thread runs: the numba kernels allocate
-    without the GIL, and CPython's tracemalloc crashes (a NULL traceback in traceback_new) when
-    it stops while such an allocation is under way. Stop the block's own streams inside it."""
+    started and stopped only while no generation thread runs, so that an earlier test's stream
+    neither counts in the block nor allocates as tracing stops. Stop the block's own streams
+    inside it. (CPython's tracemalloc crashes, a NULL traceback in traceback_new, when it stops
+    during an allocation made without the GIL; the numba kernels make none, as
+    tests/test_kernel_allocations.py checks.)"""
 
     @contextlib.contextmanager
     def traced():

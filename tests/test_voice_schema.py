@@ -51,24 +51,27 @@ def edit_tensor(directory: Path, kind: str, edit) -> None:
     save_file(tensors, path)
 
 
-def refusal(load, *fragments: str) -> str:
-    """The error of ``load()``: one short line with every fragment, found without allocating."""
-    tracemalloc.start()
-    started = time.perf_counter()
-    try:
-        with pytest.raises(VoiceError) as caught:
-            load()
-        elapsed = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    message = str(caught.value)
-    assert "\n" not in message and len(message) <= MAX_ERROR_CHARS, message
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    assert peak < MAX_REFUSAL_BYTES, (peak, message)
-    assert elapsed < 10, (elapsed, message)  # a hang (gru_layers=1e7) or a 2 GB read is far slower
-    return message
+@pytest.fixture
+def refusal(traced_memory):
+    """``refusal(load, *fragments)``: the error of ``load()``, one short line with every
+    fragment, found without allocating."""
+
+    def refuse(load, *fragments: str) -> str:
+        with traced_memory():
+            started = time.perf_counter()
+            with pytest.raises(VoiceError) as caught:
+                load()
+            elapsed = time.perf_counter() - started
+            peak = tracemalloc.get_traced_memory()[1]
+        message = str(caught.value)
+        assert "\n" not in message and len(message) <= MAX_ERROR_CHARS, message
+        for fragment in fragments:
+            assert fragment in message, (fragment, message)
+        assert peak < MAX_REFUSAL_BYTES, (peak, message)
+        assert elapsed < 10, (elapsed, message)  # a hang (gru_layers=1e7) or a 2 GB read is slower
+        return message
+
+    return refuse
 
 
 def setter(dotted: str, value):
@@ -106,7 +109,8 @@ JSON_CASES = [
 
 
 @pytest.mark.parametrize("dotted, value, problem", JSON_CASES, ids=[c[0] for c in JSON_CASES])
-def test_out_of_bounds_values_are_refused_naming_the_field(voice_copy, dotted, value, problem):
+def test_out_of_bounds_values_are_refused_naming_the_field(refusal,
+                                                           voice_copy, dotted, value, problem):
     def edit(data):
         target = data
         *parents, last = dotted.split(".")
@@ -129,17 +133,18 @@ def test_out_of_bounds_values_are_refused_naming_the_field(voice_copy, dotted, v
     ("format_version", 99, ("format_version", "99")),
 ], ids=["empty-conditioning", "models-list", "unknown-model", "too-many-speakers",
         "duplicate-speakers", "frontend-string", "future-format"])
-def test_malformed_sections_are_refused_naming_the_field(voice_copy, section, value, fragments):
+def test_malformed_sections_are_refused_naming_the_field(refusal,
+                                                         voice_copy, section, value, fragments):
     edit_json(voice_copy, setter(section, value))
     refusal(lambda: read_voice(voice_copy), "voice.json", *fragments)
 
 
-def test_sizes_that_disagree_with_the_weights_are_refused_before_building(voice_copy):
+def test_sizes_that_disagree_with_the_weights_are_refused_before_building(refusal, voice_copy):
     edit_json(voice_copy, setter("models.wavenet.residual_channels", 9))
     refusal(lambda: read_voice(voice_copy), "wavenet.safetensors", "has shape", "need")
 
 
-def test_a_huge_voice_json_is_refused_without_reading_it(voice_copy):
+def test_a_huge_voice_json_is_refused_without_reading_it(refusal, voice_copy):
     with open(voice_copy / "voice.json", "r+b") as handle:
         handle.truncate(2 * 2**30)  # sparse: 2 GB that reading would take tens of seconds
     refusal(lambda: read_voice(voice_copy), "voice.json", "at most 10 MB")
@@ -147,14 +152,14 @@ def test_a_huge_voice_json_is_refused_without_reading_it(voice_copy):
 
 @pytest.mark.parametrize("text", ["{" * 10_000, "[" * 100_000, "{\"a\": " + "x" * 40_000,
                                   "{\"sample_rate\": " + "9" * 5_000 + "}", "\xff\xfe{}"])
-def test_broken_json_is_one_short_line(voice_copy, text):
+def test_broken_json_is_one_short_line(refusal, voice_copy, text):
     (voice_copy / "voice.json").write_text(text, encoding="latin-1")
     refusal(lambda: read_voice(voice_copy), "voice.json", "corrupt")
 
 
 @pytest.mark.parametrize("kind, dtype", [("wavenet", np.int8), ("pitch", np.bool_),
                                          ("duration", np.float64)])
-def test_weights_must_be_float16_or_float32(voice_copy, kind, dtype):
+def test_weights_must_be_float16_or_float32(refusal, voice_copy, kind, dtype):
     def edit(tensors):
         name = sorted(tensors)[0]
         tensors[name] = tensors[name].astype(dtype)
@@ -164,7 +169,7 @@ def test_weights_must_be_float16_or_float32(voice_copy, kind, dtype):
 
 
 @pytest.mark.parametrize("kind", ["duration", "pitch", "wavenet"])
-def test_nan_weights_are_refused_in_every_model(voice_copy, kind):
+def test_nan_weights_are_refused_in_every_model(refusal, voice_copy, kind):
     def edit(tensors):
         name = next(n for n in sorted(tensors) if n.endswith("weight"))
         tensors[name] = tensors[name].copy()
@@ -183,12 +188,12 @@ def test_nan_weights_are_refused_in_every_model(voice_copy, kind):
                                                ("duration", "target_std", -1.0),
                                                ("pitch", "target_mean", 0.0),
                                                ("pitch", "feature_std", 0.0)])
-def test_statistics_out_of_range_are_refused(voice_copy, kind, name, value):
+def test_statistics_out_of_range_are_refused(refusal, voice_copy, kind, name, value):
     edit_tensor(voice_copy, kind, lambda tensors: tensors[name].fill(value))
     refusal(lambda: read_voice(voice_copy), f"{kind}.safetensors", name, "must be between")
 
 
-def test_impossible_safetensors_headers_are_refused(voice_copy):
+def test_impossible_safetensors_headers_are_refused(refusal, voice_copy):
     path = voice_copy / "wavenet.safetensors"
     original = path.read_bytes()
     path.write_bytes((2**62).to_bytes(8, "little") + original[8:])
@@ -241,7 +246,7 @@ def test_format_1_converts_to_the_bundled_voice_json():
     assert text.count('"p225"') == 1 and "stats" not in bundled
 
 
-def test_a_format_1_voice_loads_and_speaks_like_its_conversion(tiny_voice, tmp_path):
+def test_a_format_1_voice_loads_and_speaks_like_its_conversion(refusal, tiny_voice, tmp_path):
     spec = read_voice(tiny_voice)
     old_dir = Path(shutil.copytree(tiny_voice, tmp_path / "old"))
     new = spec.to_json()

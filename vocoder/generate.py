@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import numba
 import numpy as np
@@ -94,6 +94,23 @@ class PreparedBatch:
         return PreparedBatch(self.layer_bias[rows], self.frame_projections[rows],
                              self.num_frames[rows], self.num_samples[rows],
                              None if self.filters is None else self.filters[rows])
+
+
+class LoopBuffers(NamedTuple):
+    """The sample loop's working memory for B utterances, allocated by ``Generator.run`` and
+    passed in: the loop runs without the GIL, and an allocation there races a Python allocator
+    hook such as tracemalloc's (a crash in CPython's ``traceback_new``). Matrix-vector outputs
+    are padded to whole tiles (``_pack``)."""
+
+    gate_in: np.ndarray  # (B, 2R) f32: [x(t - d) | x(t)]
+    gate: np.ndarray  # (B, G padded) f32
+    gated: np.ndarray  # (B, G/2) f32
+    res_skip: np.ndarray  # (B, R + S padded) f32
+    skip: np.ndarray  # (B, S) f32
+    hidden: np.ndarray  # (B, O padded) f32
+    logits: np.ndarray  # (B, Q padded) f32
+    unfinished: np.ndarray  # (B,) int64: the utterances still generating, first num_active
+    start_time: np.ndarray  # (B,) int64: each utterance's time when the call began
 
 
 # ----------------------------------------------------------------------------- numba kernel
@@ -264,10 +281,11 @@ def _run(
     teacher_inputs,  # (B, T) int64 inputs to force, or (B, 0) to feed back own samples
     out_classes,  # (B, steps) int64: the sample drawn at each step, from each one's own start
     out_logits,  # (B, steps, Q) f32 when teacher forcing, else (B, 0, Q)
+    # working memory (LoopBuffers), overwritten
+    gate_in, gate, gated, res_skip, skip, hidden, logits, unfinished, start_time,
 ):
     batch, num_layers, gate_channels = layer_bias.shape
     residual_channels = embedding.shape[1]
-    gate_in_width = 2 * residual_channels
     half_gate = gate_channels // 2
     skip_channels = res_skip_bias.shape[1] - residual_channels
     output_channels = head_hidden_bias.shape[0]
@@ -281,18 +299,10 @@ def _run(
     teacher_forcing = teacher_inputs.shape[1] > 0
     inverse_temperature = np.float32(1.0 / temperature) if temperature > 0 else np.float32(0.0)
 
-    # matrix-vector outputs are padded to whole tiles
-    gate_in = np.empty((batch, gate_in_width), np.float32)  # [x(t - d) | x(t)]
-    gate = np.empty((batch, gate_weight.shape[1] * _TILE), np.float32)
-    gated = np.empty((batch, half_gate), np.float32)
-    res_skip = np.empty((batch, res_skip_weight.shape[1] * _TILE), np.float32)
-    skip = np.empty((batch, skip_channels), np.float32)
-    hidden = np.empty((batch, head_hidden_weight.shape[0] * _TILE), np.float32)
-    logits = np.empty((batch, head_out_weight.shape[0] * _TILE), np.float32)
-    unfinished = np.empty(batch, np.int64)
     # Utterances may start at different times (a stream joins a running batch), so outputs are
     # indexed from each one's own start.
-    start_time = time.copy()
+    for b in range(batch):
+        start_time[b] = time[b]
 
     for step in range(steps):
         num_active = 0
@@ -777,6 +787,24 @@ class Generator:
         return cond
 
     # -- the fast paths --------------------------------------------------------------------
+    def loop_buffers(self, batch: int) -> LoopBuffers:
+        """Working memory of ``_run`` for ``batch`` utterances (contents undefined)."""
+        residual, skip = self.embedding.shape[1], self.config.skip_channels
+
+        def padded(packed: np.ndarray, tiles_axis: int) -> np.ndarray:
+            return np.empty((batch, packed.shape[tiles_axis] * _TILE), np.float32)
+
+        return LoopBuffers(
+            gate_in=np.empty((batch, 2 * residual), np.float32),
+            gate=padded(self.gate_weight, 1),
+            gated=np.empty((batch, self.config.gate_channels // 2), np.float32),
+            res_skip=padded(self.res_skip_weight, 1),
+            skip=np.empty((batch, skip), np.float32),
+            hidden=padded(self.head_hidden_weight, 0),
+            logits=padded(self.head_out_weight, 0),
+            unfinished=np.empty(batch, np.int64),
+            start_time=np.empty(batch, np.int64))
+
     def run(self, state: GenerationState, prepared: PreparedBatch, steps: int,
             temperature: float = 1.0, teacher_inputs: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -809,7 +837,7 @@ class Generator:
              self.first_tap, prepared.layer_bias, prepared.frame_projections,
              prepared.num_frames, prepared.num_samples, state.queues, state.positions,
              state.time, state.last_sample, state.rng, steps, float(temperature),
-             teacher_inputs, out_classes, out_logits)
+             teacher_inputs, out_classes, out_logits, *self.loop_buffers(batch))
         if teacher_inputs.shape[1]:
             return out_classes, out_logits
         return out_classes, None

@@ -163,7 +163,9 @@ def power_to_lpc(power: np.ndarray, order: int, sample_rate: int) -> np.ndarray:
     sigma = 2.0 * np.pi * LAG_WINDOW_HZ / sample_rate
     autocorrelation = autocorrelation * np.exp(-0.5 * (sigma * lags) ** 2)
     autocorrelation[:, 0] *= 1.0 + NOISE_FLOOR
-    return _levinson(np.ascontiguousarray(autocorrelation), order)
+    coefficients = np.zeros((len(autocorrelation), order + 1))  # (T, order + 1)
+    _levinson(np.ascontiguousarray(autocorrelation), order, coefficients, np.zeros(order + 1))
+    return coefficients
 
 
 def mel_to_lpc(log_mel: np.ndarray, basis: np.ndarray, order: int,
@@ -172,11 +174,13 @@ def mel_to_lpc(log_mel: np.ndarray, basis: np.ndarray, order: int,
     return power_to_lpc(mel_to_power(log_mel, basis), order, sample_rate)
 
 
+# The kernels below run without the GIL and write into arrays their callers allocate: an
+# allocation in a nogil kernel races a Python allocator hook such as tracemalloc's.
 @numba.njit(cache=True, nogil=True)
-def _levinson(autocorrelation: np.ndarray, order: int) -> np.ndarray:
+def _levinson(autocorrelation, order, coefficients, previous):
+    """Levinson-Durbin per frame into ``coefficients`` (T, order + 1), zeros on entry;
+    ``previous`` (order + 1,) is scratch."""
     frames = autocorrelation.shape[0]
-    coefficients = np.zeros((frames, order + 1))
-    previous = np.zeros(order + 1)
     for f in range(frames):
         a = coefficients[f]
         a[0] = 1.0
@@ -196,32 +200,28 @@ def _levinson(autocorrelation: np.ndarray, order: int) -> np.ndarray:
                 a[j] = previous[j] + reflection * previous[i - j]
             a[i] = reflection
             error *= 1.0 - reflection * reflection
-    return coefficients
 
 
 @numba.njit(cache=True, nogil=True)
-def _filter(signal, coefficients, hop):
-    """The FIR inverse filter A(z): e[t] = sum_k a_k[frame(t)] x[t - k]."""
+def _filter(signal, coefficients, hop, output):
+    """The FIR inverse filter A(z) into ``output``: e[t] = sum_k a_k[frame(t)] x[t - k]."""
     order = coefficients.shape[1] - 1
-    output = np.empty(signal.shape[0], np.float64)
     for t in range(signal.shape[0]):
         frame = min(t // hop, coefficients.shape[0] - 1)
         acc = float(signal[t])
         for k in range(1, min(order, t) + 1):
             acc += coefficients[frame, k] * signal[t - k]
         output[t] = acc
-    return output
 
 
 @numba.njit(cache=True, nogil=True)
-def _synthesize(excitation, coefficients, hop, start, history):
-    """The all-pole 1/A(z) on samples ``start ...`` of an utterance.
+def _synthesize(excitation, coefficients, hop, start, history, output):
+    """The all-pole 1/A(z) on samples ``start ...`` of an utterance, into ``output``.
 
     ``history`` (order,) holds the outputs just before ``start`` (oldest first) and is updated
     in place, so that consecutive chunks give exactly the samples of one call on the whole.
     """
     order = coefficients.shape[1] - 1
-    output = np.empty(excitation.shape[0], np.float64)
     for t in range(excitation.shape[0]):
         now = start + t
         frame = min(now // hop, coefficients.shape[0] - 1)
@@ -234,9 +234,9 @@ def _synthesize(excitation, coefficients, hop, start, history):
     if count >= order:
         history[:] = output[count - order:]
     elif count > 0:
-        history[:order - count] = history[count:].copy()
+        for k in range(order - count):  # shift the kept outputs down (forward: no overlap hazard)
+            history[k] = history[k + count]
         history[order - count:] = output
-    return output
 
 
 def _check(signal: np.ndarray, coefficients: np.ndarray, hop: int) -> None:
@@ -252,7 +252,9 @@ def inverse_filter(audio: np.ndarray, coefficients: np.ndarray, hop: int) -> np.
     """Residual e[t] = sum_k a_k[frame(t)] x[t - k] (float64), zero history before t = 0."""
     audio = np.asarray(audio, np.float64)
     _check(audio, coefficients, hop)
-    return _filter(audio, np.ascontiguousarray(coefficients, np.float64), hop)
+    output = np.empty(len(audio))
+    _filter(audio, np.ascontiguousarray(coefficients, np.float64), hop, output)
+    return output
 
 
 class SynthesisFilter:
@@ -273,8 +275,8 @@ class SynthesisFilter:
         if excitation.ndim != 1 or len(self.coefficients) * self.hop < end:
             raise LPCError(f"{len(self.coefficients)} frames of coefficients cover "
                            f"{len(self.coefficients) * self.hop} samples, fewer than {end}")
-        output = _synthesize(excitation, self.coefficients, self.hop, self.position,
-                             self.history)
+        output = np.empty(len(excitation))
+        _synthesize(excitation, self.coefficients, self.hop, self.position, self.history, output)
         self.position = end
         return output
 
