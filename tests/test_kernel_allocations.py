@@ -85,3 +85,14 @@ def test_the_sample_loop_allocates_nothing(monkeypatch, lpc_order):
     assert calls
     for allocations, arrays in calls:
         assert allocations <= arrays, f"the sample loop allocated {allocations - arrays} time(s)"
+
+
+def test_the_loop_buffers_are_cache_line_aligned_and_shaped_for_the_model():
+    config = WaveNetConfig(layers=4, stacks=2, residual_channels=8, gate_channels=12,
+                           skip_channels=10, output_channels=9, num_speakers=0, cond_channels=0)
+    generator = Generator(WaveNet(config).eval())
+    buffers = generator.loop_buffers(3)
+    assert all(b.ctypes.data % 64 == 0 and b.flags.c_contiguous for b in buffers)
+    assert buffers.gate_in.shape == (3, 16) and buffers.gated.shape == (3, 6)
+    assert buffers.skip.shape == (3, 10) and buffers.unfinished.shape == (3,)
+    assert buffers.gate.shape[1] % 64 == 0 and buffers.gate.shape[1] >= 12  # whole tiles
