@@ -41,9 +41,11 @@ function showSpeakerInfo() {
 async function loadSpeakers() {
   const response = await fetch("/api/speakers", { headers: authHeaders() });
   if (response.status === 401) {
+    // The state is what scripts (and the tests) wait on, so it changes only once the
+    // prompt and its message are both on the page.
+    setStatus(await errorMessage(response), true);
     $("key-row").hidden = false;
     document.body.dataset.state = "needs-key";
-    setStatus(await errorMessage(response), true);
     return;
   }
   if (!response.ok) {
@@ -63,8 +65,8 @@ async function loadSpeakers() {
     return option;
   }));
   showSpeakerInfo();
-  document.body.dataset.state = "ready";
   setStatus("");
+  document.body.dataset.state = "ready";
 }
 
 // 16-bit little-endian PCM bytes → float32 samples.
@@ -147,11 +149,11 @@ async function speak(event) {
     $("download").href = downloadUrl;
     $("download").hidden = false;
     document.body.dataset.audioSeconds = seconds.toFixed(4);
-    document.body.dataset.state = "done";
     setStatus(seconds.toFixed(2) + " s of audio in " + ((performance.now() - started) / 1000).toFixed(2) + " s");
+    document.body.dataset.state = "done";
   } catch (error) {
-    document.body.dataset.state = "error";
     setStatus(String(error.message || error), true);
+    document.body.dataset.state = "error";
   } finally {
     $("play").disabled = false;
   }
