@@ -95,11 +95,15 @@ class WaveNetDataset(torch.utils.data.Dataset):
     ``dataset[index]`` is a dict of tensors: ``features`` (W + 2c, C) float32, ``inputs`` (W*hop,)
     int64, ``targets`` (W*hop,) int64, ``speaker`` () int64. ``len(dataset)`` is the number of
     non-overlapping windows in the split (one "epoch"); larger indices are valid too.
+    ``speaker_weights`` ({speaker id: weight}, others 1) draws a speaker's frames that many
+    times as often; without it (or with every weight 1) the windows are those of an unweighted
+    run, to the sample.
     """
 
     def __init__(self, prep_dir: str | Path, split: str = "train", window_frames: int = 100,
                  context_frames: int = 0, seed: int = 0, quantization_channels: int = 256,
-                 max_utterances: int | None = None, lpc: LPCSpec | None = None):
+                 max_utterances: int | None = None, lpc: LPCSpec | None = None,
+                 speaker_weights: dict[str, float] | None = None):
         if split not in SPLITS:
             raise DatasetError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
         if window_frames <= 0 or context_frames < 0:
@@ -119,6 +123,13 @@ class WaveNetDataset(torch.utils.data.Dataset):
         self.hop_length = info.hop_length
         self.cond_channels = info.cond_channels
         self.num_speakers = info.num_speakers
+        unknown = sorted(set(speaker_weights or {}) - set(info.speaker_ids))
+        if unknown:
+            raise DatasetError(
+                f"speaker weights name {', '.join(unknown)}, which {self.prep_dir} does not have "
+                f"(its speakers: {', '.join(info.speaker_ids)}); check train.speaker_weights")
+        if any(not weight > 0 for weight in (speaker_weights or {}).values()):
+            raise DatasetError(f"speaker weights must be > 0, got {speaker_weights}")
 
         entries = [e for e in read_manifest(self.prep_dir) if e["split"] == split]
         if max_utterances is not None:
@@ -154,8 +165,15 @@ class WaveNetDataset(torch.utils.data.Dataset):
             if count % 2000 == 0:
                 logger.info("%s split: loaded %d of %d utterances", split, count, len(entries))
         self.total_frames = frame_offset
-        # Utterances are drawn in proportion to their length: every frame is equally likely.
+        # Utterances are drawn in proportion to their length: every frame is equally likely,
+        # or, with speaker weights, every frame of a speaker weighted w is w times as likely.
         self._cumulative_frames = np.cumsum([u.num_frames for u in self.utterances])
+        self._cumulative_weights = None
+        if speaker_weights and any(weight != 1 for weight in speaker_weights.values()):
+            index_weight = {index: float(speaker_weights.get(speaker, 1.0))
+                            for index, speaker in enumerate(info.speaker_ids)}
+            self._cumulative_weights = np.cumsum(
+                [u.num_frames * index_weight[u.speaker_index] for u in self.utterances])
         logger.info("%s split of %s: %d utterances, %.2f h, %.0f MB in RAM", split, prep_dir,
                     len(self.utterances), self.total_frames * self.hop_length
                     / self.sample_rate / 3600, (self._features.nbytes + self._audio.nbytes) / 1e6)
@@ -209,8 +227,13 @@ class WaveNetDataset(torch.utils.data.Dataset):
         if not self.utterances:
             raise DatasetError(f"the {self.split!r} split of {self.prep_dir} has no utterances")
         rng = np.random.default_rng([self.seed, int(index)])
-        frame = rng.integers(0, self.total_frames)
-        utterance_index = int(np.searchsorted(self._cumulative_frames, frame, side="right"))
+        if self._cumulative_weights is None:
+            frame = rng.integers(0, self.total_frames)
+            utterance_index = int(np.searchsorted(self._cumulative_frames, frame, side="right"))
+        else:
+            point = rng.random() * self._cumulative_weights[-1]
+            utterance_index = min(int(np.searchsorted(self._cumulative_weights, point,
+                                                      side="right")), len(self.utterances) - 1)
         slack = self.utterances[utterance_index].num_frames - self.window_frames
         start_frame = int(rng.integers(0, slack + 1)) if slack > 0 else 0
         return self.window(utterance_index, start_frame)

@@ -101,6 +101,10 @@ class WaveNetTrainConfig:
     window_frames: int = 100  # 100 frames × 80 = 8000 samples (0.5 s) per window
     context_frames: int = -1  # frames of context each side for the conditioning net; -1: its reach
     num_workers: int = 0  # DataLoader workers (windows are cheap slices of RAM: 0 is usually fine)
+    # "SPEAKER:WEIGHT" entries: a frame of that speaker is drawn WEIGHT times as often as one of
+    # a speaker left out (weight 1), e.g. ["p232:3", "p233:3"] for the voices furthest behind.
+    # Validation windows stay unweighted, so that the loss stays comparable across runs.
+    speaker_weights: list[str] = field(default_factory=list)
     # optimization
     lr: float = 1e-3
     min_lr: float = 1e-5
@@ -151,6 +155,23 @@ class WaveNetTrainConfig:
                 raise TrainingError(f"{name}.{key} must be one of {', '.join(allowed)}, "
                                     f"got {getattr(self, key)!r}")
         check_parts(self.init, self.freeze)
+        self.speaker_weight_table()
+
+    def speaker_weight_table(self) -> dict[str, float]:
+        """``speaker_weights`` as {speaker id: weight}; TrainingError naming a bad entry."""
+        table: dict[str, float] = {}
+        for entry in self.speaker_weights:
+            speaker, _, weight = entry.rpartition(":")
+            try:
+                value = float(weight)
+            except ValueError:
+                value = math.nan
+            if not speaker or not math.isfinite(value) or value <= 0 or speaker in table:
+                raise TrainingError(
+                    f"train.speaker_weights: {entry!r} must be SPEAKER:WEIGHT with a weight > 0, "
+                    "each speaker once (e.g. p232:3,p233:3)")
+            table[speaker] = value
+        return table
 
     @property
     def mel_bands(self) -> int:
@@ -336,6 +357,40 @@ def transfer_weights(model: TrainingModel, entry: str) -> list[str]:
                     identities.append(f"envelope_network.{name}")
     logger.info("%s: %d of %d tensors from %s", part, len(fits), len(target), path)
     return fits + identities
+
+
+def check_init_corpus(prep_dir: str | Path, init: Sequence[str]) -> None:
+    """A voice directory in ``init`` was trained on a corpus numbered and normalized its own way:
+    refuse a corpus that numbers the same speakers otherwise (each would train another's
+    embedding) or normalizes log-F0 otherwise (the WaveNet would hear every pitch shifted)."""
+    from tts.voice import VOICE_JSON, VoiceError, read_voice
+    from tts_common.corpus import read_stats
+
+    info = read_corpus_info(prep_dir)
+    log_f0 = read_stats(prep_dir, TrainingError).get("log_f0", {})
+    for entry in init:
+        part, _, path = entry.partition(":")
+        if not (Path(path) / VOICE_JSON).is_file():
+            continue
+        try:
+            voice = read_voice(path)
+        except VoiceError as exc:
+            raise TrainingError(str(exc)) from None
+        fix = f"prepare the corpus with --like {path} (python -m recipes.vctk.prepare)"
+        ours = {speaker: index for index, speaker in enumerate(info.speaker_ids)}
+        moved = [f"{s.id} is {ours[s.id]} here, {s.index} in the voice" for s in voice.speakers
+                 if s.id in ours and ours[s.id] != s.index]
+        if moved and part in (TRANSFER_ALL, "speaker_embedding"):
+            raise TrainingError(f"train.init {path}: {prep_dir} numbers its speakers otherwise "
+                                f"({moved[0]}), so each would train another's embedding: {fix}")
+        theirs = (voice.conditioning.log_f0_mean, voice.conditioning.log_f0_std)
+        here = (log_f0.get("mean"), log_f0.get("std"))
+        if not all(isinstance(v, (int, float)) and math.isclose(v, w, rel_tol=1e-9)
+                   for v, w in zip(here, theirs)):
+            raise TrainingError(
+                f"train.init {path}: {prep_dir} normalizes log-F0 with mean/std {here[0]}/"
+                f"{here[1]}, the voice with {theirs[0]:.6f}/{theirs[1]:.6f}, so the WaveNet would "
+                f"hear every pitch shifted: {fix}")
 
 
 def start_from(model: TrainingModel, init: Sequence[str], freeze: Sequence[str]) -> None:
@@ -659,6 +714,7 @@ def _learner(config: WaveNetTrainConfig, model_config: WaveNetConfig, context: i
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     model = TrainingModel(WaveNet(model_config), context, head_bands).to(device)
     if checkpoint is None:
+        check_init_corpus(config.prep_dir, config.init)
         start_from(model, config.init, config.freeze)
     ema = ExponentialMovingAverage(model, config.ema_decay)
     freeze_parts(model, config.freeze)
@@ -751,7 +807,8 @@ def _train(config: WaveNetTrainConfig, model_config: WaveNetConfig, device: torc
     train_set = WaveNetDataset(config.prep_dir, "train", config.window_frames, context,
                                seed=config.seed,
                                quantization_channels=model_config.quantization_channels,
-                               lpc=lpc_spec(model_config))
+                               lpc=lpc_spec(model_config),
+                               speaker_weights=config.speaker_weight_table())
     if not train_set.utterances:
         raise TrainingError(f"{config.prep_dir} has no 'train' utterances; check manifest.jsonl")
     val_batches = validation_batches(config, model_config, context)

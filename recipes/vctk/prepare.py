@@ -107,6 +107,11 @@ class PrepareConfig:
     # cannot be mapped to ours is force-aligned). flite is ~30x faster and exact.
     labels: str = "forced"
     cond: bool = True  # stage 5 writes the WaveNet conditioning (False: prosody-only corpus)
+    # A voice directory whose WaveNet will be trained on with this corpus (``train.init=all:
+    # VOICE``): stage 5 numbers the speakers as the voice does and normalizes the conditioning's
+    # log-F0 with the voice's statistics, not the corpus's (a subset's differ), so that the
+    # WaveNet hears the pitch it was trained with. None: the corpus's own.
+    like_voice: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -1003,6 +1008,8 @@ def _run_manifest_stage(corpus: Corpus, config: PrepareConfig,
     ordered = [summaries[item.utt_id] for item in items]
     stats = compute_stats(ordered, splits)
     stats["f0_method"] = recorded_f0_method(prep) or f0_label(config)
+    voice_speakers = (_like_voice(config.like_voice, stats, {item.speaker for item in items})
+                      if config.like_voice is not None else None)
     mean, std = stats["log_f0"]["mean"], stats["log_f0"]["std"]
 
     # cond depends on the global log-F0 statistics: when they moved, every cond file is stale.
@@ -1023,8 +1030,13 @@ def _run_manifest_stage(corpus: Corpus, config: PrepareConfig,
     skipped.extend(_skip_records("manifest", failures))
     items = [item for item in items if item.utt_id not in failures]
 
-    speaker_ids = sorted({item.speaker for item in items})
-    speaker_index = {speaker: i for i, speaker in enumerate(speaker_ids)}
+    speaker_table = [corpus.speakers[s].to_json(i)
+                     for i, s in enumerate(sorted({item.speaker for item in items}))]
+    if voice_speakers is not None:
+        ours = {speaker["id"]: speaker for speaker in speaker_table}
+        speaker_table = [{**speaker, **ours.get(speaker["id"], {}), "index": speaker["index"]}
+                         for speaker in voice_speakers]
+    speaker_index = {speaker["id"]: speaker["index"] for speaker in speaker_table}
     rows = []
     for item in items:
         summary = summaries[item.utt_id]
@@ -1041,9 +1053,33 @@ def _run_manifest_stage(corpus: Corpus, config: PrepareConfig,
                if kind != "cond" or config.cond},
         })
     # A cond rebuild must land before the statistics that describe it, and the manifest last.
-    write_corpus_index(prep, stats, [corpus.speakers[s].to_json(i)
-                                     for i, s in enumerate(speaker_ids)], rows)
+    write_corpus_index(prep, stats, speaker_table, rows)
     return len(rows)
+
+
+def _like_voice(voice_dir: Path, stats: dict[str, Any], speakers: set[str]
+                ) -> list[dict[str, Any]]:
+    """The voice's speaker table and, in ``stats``, its log-F0 normalization
+    (``PrepareConfig.like_voice``); every one of the corpus's ``speakers`` must be the voice's."""
+    from tts.voice import VoiceError, read_voice
+
+    try:
+        voice = read_voice(voice_dir)
+    except VoiceError as exc:
+        raise PrepareError(f"--like {voice_dir}: {exc}") from None
+    theirs = [speaker.id for speaker in voice.speakers]
+    strangers = sorted(speakers - set(theirs))
+    if strangers:
+        raise PrepareError(
+            f"--like {voice_dir}: the voice has no speaker {', '.join(strangers)} (it has "
+            f"{', '.join(theirs)}); leave them out with --speakers, or prepare without --like "
+            "(a new speaker joins a voice through tts adapt)")
+    measured = stats["log_f0"]
+    stats["log_f0"] = {**measured, "mean": voice.conditioning.log_f0_mean,
+                       "std": voice.conditioning.log_f0_std, "like_voice": str(voice_dir),
+                       "measured_mean": measured["mean"], "measured_std": measured["std"]}
+    fields = ("id", "index", "gender", "age", "accent", "region", "source")
+    return [{key: getattr(speaker, key) for key in fields} for speaker in voice.speakers]
 
 
 def _merge_skipped(prep: Path, stages_run: set[str], new: list[dict[str, str]]) -> list[dict]:
@@ -1155,6 +1191,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stage 5 without the WaveNet conditioning: split, statistics and "
                              "a manifest without cond, for a corpus that only trains the "
                              "duration and F0 models")
+    parser.add_argument("--like", metavar="VOICE", type=Path, default=None,
+                        help="number the speakers as VOICE does and normalize the WaveNet "
+                             "conditioning with its log-F0 statistics, for training VOICE's "
+                             "WaveNet on (train.init=all:VOICE) with this corpus or a subset")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     return parser
@@ -1175,6 +1215,7 @@ def main(argv: list[str] | None = None) -> int:
         speakers=tuple(s.strip() for s in args.speakers.split(",") if s.strip()),
         max_per_speaker=args.max_per_speaker, valid=args.valid, test=args.test, seed=args.seed,
         progress=not args.no_progress, labels=args.labels, cond=not args.no_cond,
+        like_voice=args.like,
     )
     try:
         summary = prepare(config)
