@@ -56,6 +56,12 @@ def test_bad_packs_and_settings_are_one_clear_line(packed, tiny_corpus, tmp_path
     with pytest.raises(PackError, match=r"not the corpus of .*--sentences-per-speaker 4"):
         pack(prep, tiny_corpus, tmp_path / "p", speakers=2, sentences_per_speaker=4, seed=0,
              debs=False, wheels=False)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "keep.txt").write_text("a user's file")
+    with pytest.raises(PackError, match=r"exists and is not a pack"):
+        pack(prep, tiny_corpus, tmp_path / "mine", speakers=2, sentences_per_speaker=3, seed=0,
+             debs=False, wheels=False)
+    assert (tmp_path / "mine" / "keep.txt").read_text() == "a user's file"
     assert main(["unpack", "--pack", str(tmp_path / "nothing"), "--work", str(tmp_path)]) == 1
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "is not a pack" in error[0] and "device_pack pack" in error[0]

@@ -3,7 +3,7 @@
 A lent machine is bare (no flite, none of the corpus) and takes at most 64 MiB of working tree
 with it, while the prepared corpus is 0.7 GB of wavs and 4 GB of conditioning. What cannot be
 made there is small: the prepared alignment, F0 and phoneme features and the index files (about
-14 MB compressed for the full corpus) and the transcripts. So ``pack`` writes those, flite's
+16 MB compressed for the full corpus) and the transcripts. So ``pack`` writes those, flite's
 Debian packages and the wheels that the machine's image lacks (soundfile, soxr) into one folder;
 ``unpack``, there, renders the corpus again with that flite, runs preparation stage 1 (audio) on
 it, unpacks the carried files beside the wavs and builds stage 5's conditioning from them. Each
@@ -26,6 +26,8 @@ import tarfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
+
+from tts_common.files import atomic_directory
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def _rows(prep: Path) -> list[dict[str, Any]]:
 
 
 def _tar(path: Path, root: Path, names: Sequence[str]) -> None:
-    with tarfile.open(path, "w:xz", preset=6) as archive:  # xz: half of gzip's 26 MB
+    with tarfile.open(path, "w:xz", preset=6) as archive:  # xz: 16 MB where gzip takes 26
         for name in names:
             archive.add(root / name, arcname=name, recursive=False)
 
@@ -105,29 +107,31 @@ def pack(prep: Path, corpus: Path, out: Path, *, speakers: int, sentences_per_sp
         raise PackError(f"{corpus} is not the corpus of --speakers {speakers} "
                         f"--sentences-per-speaker {sentences_per_speaker} --seed {seed} "
                         f"(no {missing[0]}): give the settings it was rendered with")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    names = [*INDEX_FILES, *(row[kind] for row in rows for kind in CARRIED_KINDS)]
-    _tar(out / PREP_TAR, prep, names)
-    _tar(out / CORPUS_TAR, corpus, ["speaker-info.txt",
-                                    *(str(u.txt_path(corpus).relative_to(corpus))
-                                      for u in planned)])
-    if debs:
-        _debs(out, deb_dir)
-    if wheels:
-        _wheels(out)
-    description = {
-        "corpus": {"speakers": speakers, "sentences_per_speaker": sentences_per_speaker,
-                   "seed": seed},
-        "wav_sha256": {row["utt_id"]: sha256(prep / row["wav"]) for row in rows},
-    }
-    (out / PACK_JSON).write_text(json.dumps(description, indent=1) + "\n")
-    size = sum(path.stat().st_size for path in out.iterdir())
-    if size > MAX_PACK_BYTES:
-        raise PackError(f"the pack is {size / 2**20:.1f} MiB, over the {MAX_PACK_BYTES / 2**20:.0f}"
-                        " MiB the device tool can carry beside the repository: pack a subset "
-                        "(prepare one with --max-per-speaker N --like VOICE)")
+    if out.exists() and not (out / PACK_JSON).is_file():
+        raise PackError(f"{out} exists and is not a pack: give --out a new directory")
+    # Written aside and swapped in whole: a failed or oversized pack leaves the old one as it was.
+    with atomic_directory(out) as staging:
+        names = [*INDEX_FILES, *(row[kind] for row in rows for kind in CARRIED_KINDS)]
+        _tar(staging / PREP_TAR, prep, names)
+        _tar(staging / CORPUS_TAR, corpus, ["speaker-info.txt",
+                                            *(str(u.txt_path(corpus).relative_to(corpus))
+                                              for u in planned)])
+        if debs:
+            _debs(staging, deb_dir)
+        if wheels:
+            _wheels(staging)
+        description = {
+            "corpus": {"speakers": speakers, "sentences_per_speaker": sentences_per_speaker,
+                       "seed": seed},
+            "wav_sha256": {row["utt_id"]: sha256(prep / row["wav"]) for row in rows},
+        }
+        (staging / PACK_JSON).write_text(json.dumps(description, indent=1) + "\n")
+        size = sum(path.stat().st_size for path in staging.iterdir())
+        if size > MAX_PACK_BYTES:
+            raise PackError(f"the pack is {size / 2**20:.1f} MiB, over the "
+                            f"{MAX_PACK_BYTES / 2**20:.0f} MiB the device tool can carry beside "
+                            "the repository: pack a subset (prepare one with --max-per-speaker N "
+                            "--like VOICE)")
     logger.info("%s: %d utterances, %.1f MiB", out, len(rows), size / 2**20)
     return out
 
